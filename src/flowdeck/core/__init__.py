@@ -1,0 +1,1 @@
+"""Pure-Python core of Flowdeck: entities, errors, filters, frames; no Qt, SQL or HTTP."""

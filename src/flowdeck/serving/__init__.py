@@ -1,0 +1,1 @@
+"""Model-serving launcher logic (Qt-free): argv, ports, health, request building."""

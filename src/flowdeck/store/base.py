@@ -1,0 +1,218 @@
+"""The store contract: one documented base class that every backend implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from flowdeck.core.entities import (
+    ArtifactEntry,
+    Experiment,
+    LoggedModel,
+    ModelVersion,
+    Page,
+    RegisteredModel,
+    RunDetail,
+    Trace,
+    TraceInfo,
+)
+from flowdeck.core.errors import ReadOnlyStore, Unsupported
+
+if TYPE_CHECKING:
+    from flowdeck.store.writer import StoreWriter
+
+VIEWS = ("active", "deleted", "all")
+
+# Structured dtype of every metric_history() array.
+HISTORY_DTYPE = np.dtype([("step", np.int64), ("timestamp", np.int64), ("value", np.float64)])
+
+# Columns of metric_summaries(): one row per (run_id, key).
+SUMMARY_COLUMNS = ["run_id", "key", "last", "min", "max", "min_step", "max_step", "count"]
+
+# Columns of experiments(): one row per experiment; ``tags`` holds a dict.
+EXPERIMENT_COLUMNS = [
+    "experiment_id",
+    "name",
+    "artifact_location",
+    "lifecycle_stage",
+    "creation_time",
+    "last_update_time",
+    "tags",
+]
+
+# Capability names advertised in ``Store.capabilities``.
+CAP_WRITE = "write"
+CAP_REGISTRY = "registry"
+CAP_TRACES = "traces"
+CAP_LOGGED_MODELS = "logged_models"
+CAP_ARTIFACTS = "artifacts"
+
+
+class Store(ABC):
+    """A read interface over one MLflow tracking store, plus a guarded writer.
+
+    Connecting is lazy: the first call that needs the backend connects and raises a
+    ``FlowdeckError`` subclass with a user-readable message if it cannot. Reads never modify
+    the store and never take write locks.
+    """
+
+    #: "sql", "files" or "rest"
+    kind: str = ""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+
+    # --- identity and capabilities -------------------------------------------------------
+
+    @property
+    def display_name(self) -> str:
+        """A short label for the store (path or host)."""
+        return self.location
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """Which optional features this store offers (``CAP_*`` names)."""
+        return frozenset({CAP_ARTIFACTS})
+
+    @property
+    def read_only_reason(self) -> str | None:
+        """Why the store cannot be edited, in plain words; None when it is writable."""
+        return "This kind of store is read-only in Flowdeck."
+
+    @property
+    def tracking_uri(self) -> str:
+        """The URI MLflow's own client would use for this store."""
+        return self.location
+
+    def close(self) -> None:
+        """Release connections and thread pools."""
+
+    # --- experiments and runs (fixed by DESIGN.md §2) -------------------------------------
+
+    @abstractmethod
+    def experiments(self, view: str = "active") -> pd.DataFrame:
+        """Experiments as a frame with ``EXPERIMENT_COLUMNS``, ordered by experiment id."""
+
+    def experiment(self, experiment_id: str) -> Experiment:
+        """One experiment, active or deleted; raises ``NotFound``."""
+        from flowdeck.core.errors import NotFound
+
+        frame = self.experiments(view="all")
+        rows = frame[frame["experiment_id"] == str(experiment_id)]
+        if rows.empty:
+            raise NotFound(f"Experiment {experiment_id} does not exist.")
+        row = rows.iloc[0]
+        return Experiment(
+            experiment_id=row["experiment_id"],
+            name=row["name"],
+            artifact_location=row["artifact_location"],
+            lifecycle_stage=row["lifecycle_stage"],
+            creation_time=_int_or_none(row["creation_time"]),
+            last_update_time=_int_or_none(row["last_update_time"]),
+            tags=dict(row["tags"] or {}),
+        )
+
+    @abstractmethod
+    def runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        view: str = "active",
+        max_results: int | None = None,
+    ) -> pd.DataFrame:
+        """The same rows, order and columns as ``mlflow.search_runs()`` on this store."""
+
+    @abstractmethod
+    def metric_history(
+        self, run_ids: Iterable[str], keys: Iterable[str]
+    ) -> dict[tuple[str, str], np.ndarray]:
+        """Full histories as ``HISTORY_DTYPE`` arrays sorted by step then timestamp.
+
+        Pairs with no points are present with an empty array.
+        """
+
+    @abstractmethod
+    def run(self, run_id: str) -> RunDetail:
+        """Params, latest metrics, tags, dataset inputs and model outputs of one run."""
+
+    @abstractmethod
+    def metric_summaries(
+        self, run_ids: Iterable[str], keys: Iterable[str] | None = None
+    ) -> pd.DataFrame:
+        """Per (run, key): last, min, max, step of min and max, count (``SUMMARY_COLUMNS``).
+
+        ``last`` follows MLflow's latest rule; min/max ignore NaN; the step of the first
+        occurrence (lowest step) wins ties.
+        """
+
+    # --- artifacts ----------------------------------------------------------------------------
+
+    @abstractmethod
+    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
+        """The direct children of ``path`` in the run's artifact tree (paths relative to root)."""
+
+    @abstractmethod
+    def fetch_artifact(self, run_id: str, path: str) -> Path:
+        """A local file or folder with the artifact's content.
+
+        Local artifacts are returned in place (never modified); remote ones are downloaded
+        into Flowdeck's cache folder and nowhere else.
+        """
+
+    # --- registry -----------------------------------------------------------------------------
+
+    def registered_models(
+        self, filter_string: str = "", page_token: str | None = None, max_results: int = 1000
+    ) -> Page[RegisteredModel]:
+        """Registered models (prompts included; see ``RegisteredModel.is_prompt``)."""
+        raise Unsupported("This store has no model registry.")
+
+    def model_versions(self, name: str) -> list[ModelVersion]:
+        """Every live version of one model, newest first, with tags and aliases."""
+        raise Unsupported("This store has no model registry.")
+
+    # --- traces ---------------------------------------------------------------------------------
+
+    def search_traces(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> Page[TraceInfo]:
+        """Trace infos matching MLflow's trace filter grammar."""
+        raise Unsupported("This store has no traces.")
+
+    def trace(self, trace_id: str) -> Trace:
+        """One trace with all its spans and assessments."""
+        raise Unsupported("This store has no traces.")
+
+    # --- logged models --------------------------------------------------------------------------
+
+    def logged_models(self, experiment_ids: Sequence[str]) -> list[LoggedModel]:
+        """Logged models (MLflow 3) of the experiments."""
+        raise Unsupported("This store has no logged models.")
+
+    # --- writes ------------------------------------------------------------------------------------
+
+    def writer(self) -> StoreWriter:
+        """The guarded writer; raises ``ReadOnlyStore`` with the reason when not writable."""
+        reason = self.read_only_reason
+        if reason:
+            raise ReadOnlyStore(reason)
+        from flowdeck.store.writer import StoreWriter
+
+        return StoreWriter(self)
+
+
+def _int_or_none(value: object) -> int | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    return int(value)  # type: ignore[arg-type]
