@@ -1,0 +1,1 @@
+"""Workload generators and side-by-side timings of Flowdeck against MLflow's own client."""
