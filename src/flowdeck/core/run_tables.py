@@ -17,7 +17,13 @@ RUN_COLUMNS = [
     "end_time",  # int64 ms, nullable (pandas Int64)
     "lifecycle_stage",  # "active" or "deleted"
 ]
-LATEST_METRIC_COLUMNS = ["run_id", "key", "value", "step", "timestamp"]  # value: float64, NaN/±inf kept
+LATEST_METRIC_COLUMNS = [
+    "run_id",
+    "key",
+    "value",
+    "step",
+    "timestamp",
+]  # value: float64, NaN/±inf kept
 KEY_VALUE_COLUMNS = ["run_id", "key", "value"]  # params and tags
 DATASET_COLUMNS = ["run_id", "name", "digest", "context"]
 

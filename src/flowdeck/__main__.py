@@ -1,0 +1,30 @@
+"""Entry point of ``python -m flowdeck`` and the ``flowdeck`` command; heavy imports are lazy."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, build the demo store if needed, and run the window."""
+    from flowdeck.cli import parse_args, plan_launch
+
+    args = parse_args(argv)
+    plan = plan_launch(args)
+    location = plan.location
+    if plan.use_demo:
+        from flowdeck.demo import ensure_demo_store
+
+        try:
+            location = str(ensure_demo_store())
+        except KeyboardInterrupt:
+            print("flowdeck: demo build interrupted; nothing was left behind.", file=sys.stderr)
+            return 130
+    from flowdeck.ui.app import run_app
+
+    return run_app(location or "", screenshot=plan.screenshot)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

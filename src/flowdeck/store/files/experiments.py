@@ -1,0 +1,103 @@
+"""List the experiment folders of an mlruns/ store (active and in .trash) with their tags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from flowdeck.store.base import EXPERIMENT_COLUMNS
+from flowdeck.store.files.fsread import read_bytes, read_text_folder
+from flowdeck.store.files.meta import MetaError, parse_meta
+
+TRASH = ".trash"
+REGISTRY_FOLDER = "models"
+
+
+@dataclass
+class ExperimentFolder:
+    """One readable experiment folder."""
+
+    experiment_id: str
+    folder: str
+    meta: dict[str, Any]
+    deleted: bool
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def lifecycle_stage(self) -> str:
+        if self.deleted:
+            return "deleted"
+        return str(self.meta.get("lifecycle_stage") or "active")
+
+
+def experiment_sort_key(experiment_id: str) -> tuple[int, int, str]:
+    """Numeric ids in numeric order, then other ids by text."""
+    return (0, int(experiment_id), "") if experiment_id.isdigit() else (1, 0, experiment_id)
+
+
+def scan_experiments(root: str, problems: list[str]) -> list[ExperimentFolder]:
+    """Every experiment folder (active first, then .trash), sorted by id; adds problems."""
+    found: dict[str, ExperimentFolder] = {}
+    for parent, deleted in ((root, False), (os.path.join(root, TRASH), True)):
+        try:
+            entries = [e for e in os.scandir(parent) if e.is_dir()]
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") or (not deleted and entry.name == REGISTRY_FOLDER):
+                continue
+            experiment = read_experiment_folder(entry.path, entry.name, deleted, problems)
+            if experiment is not None and experiment.experiment_id not in found:
+                found[experiment.experiment_id] = experiment
+    return sorted(found.values(), key=lambda e: experiment_sort_key(e.experiment_id))
+
+
+def read_experiment_folder(
+    folder: str, name: str, deleted: bool, problems: list[str]
+) -> ExperimentFolder | None:
+    """One experiment folder, or None (with a problem added) when its meta.yaml is unusable."""
+    where = f"Experiment folder {name}{' (in .trash)' if deleted else ''}"
+    try:
+        meta = parse_meta(read_bytes(os.path.join(folder, "meta.yaml")))
+    except FileNotFoundError:
+        problems.append(f"{where}: meta.yaml is missing; skipped.")
+        return None
+    except (MetaError, OSError) as error:
+        problems.append(f"{where}: meta.yaml cannot be read ({error}); skipped.")
+        return None
+    recorded = meta.get("experiment_id")
+    if recorded is None or str(recorded) != name:
+        problems.append(f"{where}: meta.yaml records experiment id {recorded!r}; skipped.")
+        return None
+    tags = read_text_folder(os.path.join(folder, "tags"))
+    return ExperimentFolder(str(recorded), folder, meta, deleted, tags)
+
+
+def experiments_frame(experiments: list[ExperimentFolder], view: str) -> pd.DataFrame:
+    """Experiments of the view as a frame with ``EXPERIMENT_COLUMNS``."""
+    rows = [e for e in experiments if view == "all" or e.lifecycle_stage == view]
+    data = {
+        "experiment_id": [e.experiment_id for e in rows],
+        "name": [str(e.meta.get("name", "")) for e in rows],
+        "artifact_location": [e.meta.get("artifact_location") for e in rows],
+        "lifecycle_stage": [e.lifecycle_stage for e in rows],
+        "creation_time": pd.array([_int(e.meta.get("creation_time")) for e in rows], dtype="Int64"),
+        "last_update_time": pd.array(
+            [_int(e.meta.get("last_update_time")) for e in rows], dtype="Int64"
+        ),
+        "tags": [dict(e.tags) for e in rows],
+    }
+    frame = pd.DataFrame(data, columns=EXPERIMENT_COLUMNS)
+    for column in ("experiment_id", "name", "artifact_location", "lifecycle_stage", "tags"):
+        frame[column] = frame[column].astype(object)
+    return frame
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,84 @@
+"""Low-level reads of many small files: whole files as bytes, key folders as dicts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_CHUNK = 65536
+
+
+def read_bytes(path: str) -> bytes:
+    """The whole file; small files cost one read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        data = os.read(fd, _CHUNK)
+        if len(data) < _CHUNK:
+            return data
+        chunks = [data]
+        while chunk := os.read(fd, _CHUNK * 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_text(path: str) -> str:
+    """A key file's value as MLflow reads it (UTF-8, no newline translation)."""
+    return read_bytes(path).decode("utf-8", errors="replace")
+
+
+def read_key_folder(folder: str, prefix: str = "") -> dict[str, bytes]:
+    """Every file under ``folder`` as key -> content; subfolders make ``a/b`` keys."""
+    found: dict[str, bytes] = {}
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    for entry in entries:
+        if entry.is_dir():
+            found.update(read_key_folder(entry.path, f"{prefix}{entry.name}/"))
+        else:
+            found[prefix + entry.name] = read_bytes(entry.path)
+    return found
+
+
+def read_text_folder(folder: str) -> dict[str, str]:
+    """Like ``read_key_folder`` with values decoded as text."""
+    return {
+        key: value.decode("utf-8", errors="replace")
+        for key, value in read_key_folder(folder).items()
+    }
+
+
+def key_folder_files(folder: str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """(key, entry) of every file under ``folder``, recursing into subfolders."""
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        if entry.is_dir():
+            yield from key_folder_files(entry.path, f"{prefix}{entry.name}/")
+        else:
+            yield prefix + entry.name, entry
+
+
+def parallel_map(function: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
+    """``[function(x) for x in items]`` on a thread pool; serial when threads cannot start."""
+    items = list(items)
+    if workers <= 1 or len(items) < 64:
+        return [function(item) for item in items]
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="flowdeck-files") as pool:
+            chunk = max(1, len(items) // (workers * 8))
+            batches = [items[i : i + chunk] for i in range(0, len(items), chunk)]
+            results = pool.map(lambda batch: [function(item) for item in batch], batches)
+            return [result for batch in results for result in batch]
+    except RuntimeError:  # "can't start new thread" on a machine short of threads
+        return [function(item) for item in items]

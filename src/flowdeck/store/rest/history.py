@@ -1,0 +1,99 @@
+"""Metric histories fetched in parallel from a tracking server, and summaries computed from them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from flowdeck.store.base import HISTORY_DTYPE, SUMMARY_COLUMNS
+from flowdeck.store.rest.client import RestClient
+
+HISTORY_THREADS = 4
+# MLflow's SQL store keeps +-inf as +-DBL_MAX and the server returns that number.
+STORED_INFINITY = 1.7976931348623157e308
+
+
+def fetch_history(client: RestClient, run_id: str, key: str) -> np.ndarray:
+    """Every point of one metric, sorted by step then timestamp (NaN and +-inf kept)."""
+    steps: list[int] = []
+    stamps: list[int] = []
+    values: list[float] = []
+    payload = {"run_id": run_id, "metric_key": key}
+    for page in client.iter_pages("GET", "metrics/get-history", payload, "metrics"):
+        for point in page:
+            steps.append(int(point.get("step", 0) or 0))
+            stamps.append(int(point.get("timestamp", 0) or 0))
+            raw = point.get("value")
+            values.append(float(raw) if raw is not None else np.nan)
+    history = np.empty(len(steps), dtype=HISTORY_DTYPE)
+    history["step"] = steps
+    history["timestamp"] = stamps
+    value_array = np.asarray(values, dtype=np.float64)
+    value_array[value_array >= STORED_INFINITY] = np.inf
+    value_array[value_array <= -STORED_INFINITY] = -np.inf
+    history["value"] = value_array
+    return history[np.lexsort((history["timestamp"], history["step"]))]
+
+
+def fetch_histories(
+    client: RestClient, pairs: list[tuple[str, str]]
+) -> dict[tuple[str, str], np.ndarray]:
+    """Histories of many (run_id, key) pairs, four requests at a time."""
+    if len(pairs) <= 1:
+        return {pair: fetch_history(client, *pair) for pair in pairs}
+    with ThreadPoolExecutor(
+        max_workers=HISTORY_THREADS, thread_name_prefix="flowdeck-rest"
+    ) as pool:
+        arrays = list(pool.map(lambda pair: fetch_history(client, *pair), pairs))
+    return dict(zip(pairs, arrays, strict=True))
+
+
+def summarise(
+    histories: dict[tuple[str, str], np.ndarray], run_order: Iterable[str]
+) -> pd.DataFrame:
+    """``SUMMARY_COLUMNS`` per (run, key) with points, in run order then key order."""
+    rows = []
+    for (run_id, key), history in histories.items():
+        if len(history):
+            rows.append((run_id, key, *_summary(history)))
+    frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    position = {run_id: index for index, run_id in enumerate(run_order)}
+    frame["_order"] = frame["run_id"].map(position)
+    frame = frame.sort_values(["_order", "key"], kind="stable").drop(columns="_order")
+    frame = frame.astype(
+        {
+            "run_id": object,
+            "key": object,
+            "last": np.float64,
+            "min": np.float64,
+            "max": np.float64,
+            "min_step": "Int64",
+            "max_step": "Int64",
+            "count": np.int64,
+        }
+    )
+    return frame.reset_index(drop=True)
+
+
+def _summary(history: np.ndarray) -> tuple[float, float, float, int | None, int | None, int]:
+    """last (highest step, newest timestamp, largest value), NaN-free min/max and count."""
+    values = history["value"]
+    latest = np.lexsort((values, history["timestamp"], history["step"]))[-1]
+    finite = ~np.isnan(values)
+    if not finite.any():
+        return float(values[latest]), np.nan, np.nan, None, None, 0
+    # ``history`` is sorted by step, so the first hit of the extreme has the lowest step.
+    kept = np.flatnonzero(finite)
+    low_at = int(kept[np.argmin(values[kept])])
+    high_at = int(kept[np.argmax(values[kept])])
+    return (
+        float(values[latest]),
+        float(values[low_at]),
+        float(values[high_at]),
+        int(history["step"][low_at]),
+        int(history["step"][high_at]),
+        int(finite.sum()),
+    )

@@ -1,0 +1,191 @@
+"""``RestStore``: the Store contract over an MLflow tracking server's REST API."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pandas as pd
+
+from flowdeck.core.entities import (
+    ArtifactEntry,
+    LoggedModel,
+    ModelVersion,
+    Page,
+    RegisteredModel,
+    RunDetail,
+    Trace,
+    TraceInfo,
+)
+from flowdeck.store.artifacts import clean_relative
+from flowdeck.store.base import (
+    CAP_ARTIFACTS,
+    CAP_LOGGED_MODELS,
+    CAP_REGISTRY,
+    CAP_TRACES,
+    CAP_WRITE,
+    Store,
+)
+from flowdeck.store.rest import artifacts, history, registry, runs, traces
+from flowdeck.store.rest.client import RestClient
+from flowdeck.store.rest.logged_models import search_logged_models
+
+
+class RestStore(Store):
+    """A remote tracking server (``http(s)://host[:port][/prefix]``), read with ``requests``.
+
+    Options: ``username``/``password`` (Basic auth) or ``token`` (Bearer), ``timeout`` in
+    seconds, ``verify`` (bool or CA bundle path); unset ones come from MLflow's environment
+    variables. Connecting is lazy: nothing is sent until the first call.
+    """
+
+    kind = "rest"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        timeout: float | None = None,
+        verify: bool | str | None = None,
+    ) -> None:
+        super().__init__(base_url.rstrip("/"))
+        self.client = RestClient(
+            self.location,
+            username=username,
+            password=password,
+            token=token,
+            timeout=timeout,
+            verify=verify,
+        )
+        self._artifact_uris: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
+    # --- identity and capabilities -----------------------------------------------------------
+
+    @property
+    def display_name(self) -> str:
+        parsed = urlparse(self.location)
+        return (parsed.netloc + parsed.path.rstrip("/")) or self.location
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return frozenset({CAP_REGISTRY, CAP_TRACES, CAP_LOGGED_MODELS, CAP_ARTIFACTS, CAP_WRITE})
+
+    @property
+    def read_only_reason(self) -> str | None:
+        try:
+            from flowdeck.store.schema_guard import rest_read_only_reason
+        except ImportError:
+            return None
+        return rest_read_only_reason(self)
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.location
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- experiments and runs ----------------------------------------------------------------
+
+    def experiments(self, view: str = "active") -> pd.DataFrame:
+        return runs.read_experiments(self.client, view)
+
+    def runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        view: str = "active",
+        max_results: int | None = None,
+    ) -> pd.DataFrame:
+        if isinstance(experiment_ids, str):
+            experiment_ids = [experiment_ids]
+        return runs.search_runs(
+            self.client, list(experiment_ids), filter_string, order_by, view, max_results
+        )
+
+    def run(self, run_id: str) -> RunDetail:
+        data = self.client.get("runs/get", {"run_id": run_id})
+        detail = runs.run_detail(data.get("run") or {})
+        with self._lock:
+            self._artifact_uris[run_id] = detail.info.artifact_uri
+        return detail
+
+    def metric_history(
+        self, run_ids: Iterable[str], keys: Iterable[str]
+    ) -> dict[tuple[str, str], np.ndarray]:
+        key_list = list(dict.fromkeys(keys))
+        pairs = [(run_id, key) for run_id in dict.fromkeys(run_ids) for key in key_list]
+        return history.fetch_histories(self.client, pairs)
+
+    def metric_summaries(
+        self, run_ids: Iterable[str], keys: Iterable[str] | None = None
+    ) -> pd.DataFrame:
+        run_list = list(dict.fromkeys(run_ids))
+        if keys is None:
+            pairs = [
+                (run_id, key) for run_id in run_list for key in sorted(self.run(run_id).metrics)
+            ]
+        else:
+            key_list = list(dict.fromkeys(keys))
+            pairs = [(run_id, key) for run_id in run_list for key in key_list]
+        return history.summarise(history.fetch_histories(self.client, pairs), run_list)
+
+    # --- artifacts -------------------------------------------------------------------------------
+
+    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
+        return artifacts.list_artifacts(self.client, run_id, path)
+
+    def fetch_artifact(self, run_id: str, path: str) -> Path:
+        clean_relative(path)  # refuse escaping paths before any request
+        return artifacts.fetch_artifact(self.client, self._artifact_uri(run_id), run_id, path)
+
+    def _artifact_uri(self, run_id: str) -> str | None:
+        with self._lock:
+            if run_id in self._artifact_uris:
+                return self._artifact_uris[run_id]
+        return self.run(run_id).info.artifact_uri
+
+    # --- registry ----------------------------------------------------------------------------------
+
+    def registered_models(
+        self, filter_string: str = "", page_token: str | None = None, max_results: int = 1000
+    ) -> Page[RegisteredModel]:
+        return registry.search_registered_models(
+            self.client, filter_string, page_token, max_results
+        )
+
+    def model_versions(self, name: str) -> list[ModelVersion]:
+        return registry.model_versions(self.client, name)
+
+    # --- traces ----------------------------------------------------------------------------------------
+
+    def search_traces(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> Page[TraceInfo]:
+        return traces.search_traces(
+            self.client, list(experiment_ids), filter_string, order_by, max_results, page_token
+        )
+
+    def trace(self, trace_id: str) -> Trace:
+        return traces.get_trace(self.client, trace_id)
+
+    # --- logged models ---------------------------------------------------------------------------------
+
+    def logged_models(self, experiment_ids: Sequence[str]) -> list[LoggedModel]:
+        return search_logged_models(self.client, list(experiment_ids))
+
+    def __repr__(self) -> str:
+        return f"RestStore({self.location!r})"

@@ -1,0 +1,158 @@
+"""Set-based loading of the run tables of some experiments from MLflow's SQL schema."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from flowdeck.core.run_tables import (
+    DATASET_COLUMNS,
+    KEY_VALUE_COLUMNS,
+    LATEST_METRIC_COLUMNS,
+    RUN_COLUMNS,
+    RunTables,
+)
+
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+VIEW_STAGES = {"active": ("active",), "deleted": ("deleted",), "all": ("active", "deleted")}
+
+runs_table = sa.table(
+    "runs",
+    *(sa.column(name) for name in ("run_uuid", "experiment_id", "name", "status", "user_id")),
+    *(sa.column(name) for name in ("artifact_uri", "start_time", "end_time", "lifecycle_stage")),
+)
+latest_metrics_table = sa.table(
+    "latest_metrics",
+    *(sa.column(n) for n in ("run_uuid", "key", "value", "step", "timestamp", "is_nan")),
+)
+params_table = sa.table("params", *(sa.column(n) for n in ("run_uuid", "key", "value")))
+tags_table = sa.table("tags", *(sa.column(n) for n in ("run_uuid", "key", "value")))
+datasets_table = sa.table("datasets", *(sa.column(n) for n in ("dataset_uuid", "name", "digest")))
+inputs_table = sa.table(
+    "inputs", *(sa.column(n) for n in ("input_uuid", "source_id", "destination_id"))
+)
+input_tags_table = sa.table("input_tags", *(sa.column(n) for n in ("input_uuid", "name", "value")))
+
+
+def _experiment_keys(experiment_ids: Sequence[str]) -> list[int]:
+    """Experiment ids as the integers the runs table stores (non-numeric ids match nothing)."""
+    return [int(e) for e in experiment_ids if str(e).strip().lstrip("-").isdigit()]
+
+
+def _run_scope(experiment_ids: Sequence[str], view: str) -> list[sa.ColumnElement[bool]]:
+    if view not in VIEW_STAGES:
+        raise ValueError(f"view must be one of {sorted(VIEW_STAGES)}, not {view!r}")
+    return [
+        runs_table.c.experiment_id.in_(_experiment_keys(experiment_ids)),
+        runs_table.c.lifecycle_stage.in_(VIEW_STAGES[view]),
+    ]
+
+
+def _frame(
+    rows: Sequence[Sequence[object]], columns: list[str], categorical: Sequence[str] = ()
+) -> pd.DataFrame:
+    """A frame from result rows; ``categorical`` columns (run ids, keys) repeat a lot."""
+    if not rows:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    data = {
+        c: np.array(v, dtype=object) for c, v in zip(columns, zip(*rows, strict=True), strict=True)
+    }
+    for name in categorical:
+        data[name] = pd.Categorical(data[name])
+    return pd.DataFrame(data)
+
+
+def _load_runs(conn: sa.Connection, scope: list) -> pd.DataFrame:
+    r = runs_table.c
+    query = sa.select(
+        r.run_uuid, r.experiment_id, r.name, r.status, r.user_id,
+        r.artifact_uri, r.start_time, r.end_time, r.lifecycle_stage,
+    ).where(*scope)  # fmt: skip
+    runs = _frame(conn.execute(query).all(), RUN_COLUMNS)
+    runs["experiment_id"] = [str(e) for e in runs["experiment_id"]]
+    for name in ("start_time", "end_time"):
+        runs[name] = pd.array([None if v is None else int(v) for v in runs[name]], dtype="Int64")
+    return runs
+
+
+def _scoped(table: sa.TableClause, *columns: sa.ColumnElement, scope: list) -> sa.Select:
+    """Rows of ``table`` that belong to the runs in scope, one set-based query."""
+    join = table.join(runs_table, runs_table.c.run_uuid == table.c.run_uuid)
+    return sa.select(*columns).select_from(join).where(*scope)
+
+
+def _load_latest_metrics(conn: sa.Connection, scope: list) -> pd.DataFrame:
+    m = latest_metrics_table.c
+    rows = conn.execute(
+        _scoped(
+            latest_metrics_table,
+            m.run_uuid,
+            m.key,
+            m.value,
+            m.step,
+            m.timestamp,
+            m.is_nan,
+            scope=scope,
+        )
+    ).all()
+    metrics = _frame([row[:5] for row in rows], LATEST_METRIC_COLUMNS, ("run_id", "key"))
+    is_nan = np.array([bool(row[5]) for row in rows], dtype=bool)
+    # NaN is stored as 0 with is_nan set; MLflow's client returns the stored ±max-float for ±inf.
+    values = np.array([float(v) for v in metrics["value"]], dtype=np.float64)
+    values[is_nan] = np.nan
+    metrics["value"] = values
+    for name in ("step", "timestamp"):
+        metrics[name] = pd.array(
+            [None if v is None else int(v) for v in metrics[name]], dtype="Int64"
+        )
+    return metrics
+
+
+def _load_key_values(conn: sa.Connection, table: sa.TableClause, scope: list) -> pd.DataFrame:
+    c = table.c
+    return _frame(
+        conn.execute(_scoped(table, c.run_uuid, c.key, c.value, scope=scope)).all(),
+        KEY_VALUE_COLUMNS,
+        ("run_id", "key"),
+    )
+
+
+def _load_datasets(conn: sa.Connection, scope: list) -> pd.DataFrame:
+    """One row per dataset input of a run, with its context tag (None when it has none)."""
+    inputs, datasets = inputs_table.c, datasets_table.c
+    context = input_tags_table.alias("context_tag")
+    joined = (
+        inputs_table.join(datasets_table, datasets.dataset_uuid == inputs.source_id)
+        .join(runs_table, runs_table.c.run_uuid == inputs.destination_id)
+        .outerjoin(
+            context,
+            sa.and_(
+                context.c.input_uuid == inputs.input_uuid, context.c.name == DATASET_CONTEXT_TAG
+            ),
+        )
+    )
+    columns = (inputs.destination_id, datasets.name, datasets.digest, context.c.value)
+    query = sa.select(*columns).select_from(joined).where(*scope)
+    return _frame(conn.execute(query).all(), DATASET_COLUMNS)
+
+
+def load_run_tables(engine: sa.Engine, experiment_ids: Sequence[str], view: str) -> RunTables:
+    """The run tables of ``experiment_ids`` in lifecycle ``view`` (active, deleted or all).
+
+    A handful of queries, one per table, each filtered by experiment and lifecycle stage in SQL.
+    """
+    scope = _run_scope(experiment_ids, view)
+    with engine.connect() as conn:
+        table_names = set(sa.inspect(conn).get_table_names())
+        tables = RunTables(
+            runs=_load_runs(conn, scope),
+            metrics=_load_latest_metrics(conn, scope),
+            params=_load_key_values(conn, params_table, scope),
+            tags=_load_key_values(conn, tags_table, scope),
+        )
+        if {"inputs", "datasets", "input_tags"} <= table_names:
+            tables.datasets = _load_datasets(conn, scope)
+    return tables

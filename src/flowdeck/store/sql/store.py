@@ -1,0 +1,203 @@
+"""SqlStore: the Store contract over MLflow's SQL schema (SQLite, PostgreSQL, MySQL/MariaDB)."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from flowdeck.core.entities import ArtifactEntry, LoggedModel, RunDetail
+from flowdeck.core.errors import InvalidFilter, NotFound
+from flowdeck.store import artifacts
+from flowdeck.store.base import (
+    CAP_ARTIFACTS,
+    CAP_LOGGED_MODELS,
+    CAP_REGISTRY,
+    CAP_TRACES,
+    CAP_WRITE,
+    VIEWS,
+    Store,
+)
+from flowdeck.store.locations import sqlite_path
+from flowdeck.store.sql.detail import read_run
+from flowdeck.store.sql.engine import create_read_engine, display_name, translate_error
+from flowdeck.store.sql.experiments import read_experiments
+from flowdeck.store.sql.history import read_metric_history
+from flowdeck.store.sql.logged_models import read_logged_models
+from flowdeck.store.sql.registry import SqlRegistryMixin
+from flowdeck.store.sql.schema import SqlSchema, read_schema, table_of
+from flowdeck.store.sql.summaries import read_metric_summaries
+from flowdeck.store.sql.traces import SqlTracesMixin
+
+
+class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
+    """An MLflow tracking database read through read-only SQLAlchemy connections."""
+
+    kind = "sql"
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri)
+        self._uri = uri
+        self._engine: Engine | None = None
+        self._schema: SqlSchema | None = None
+        self._lock = threading.Lock()
+
+    # --- connection -------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        """The read-only engine, created (and checked) on first use."""
+        with self._lock:
+            if self._engine is None:
+                self._engine = create_read_engine(self._uri)
+            return self._engine
+
+    @property
+    def schema(self) -> SqlSchema:
+        """Tables, columns and alembic revision, inspected once."""
+        engine = self.engine
+        with self._lock:
+            if self._schema is None:
+                try:
+                    self._schema = read_schema(engine, self.display_name)
+                except DBAPIError as exc:
+                    raise translate_error(exc, self._uri) from exc
+            return self._schema
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+            self._engine = None
+            self._schema = None
+
+    # --- identity -----------------------------------------------------------------------------
+
+    @property
+    def tracking_uri(self) -> str:
+        return self._uri
+
+    @property
+    def display_name(self) -> str:
+        return display_name(self._uri)
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        schema = self.schema
+        found = {CAP_ARTIFACTS}
+        if schema.has_table("registered_models") and _overrides(self, "registered_models"):
+            found.add(CAP_REGISTRY)
+        if schema.has_table("trace_info") and _overrides(self, "search_traces"):
+            found.add(CAP_TRACES)
+        if schema.has_table("logged_models"):
+            found.add(CAP_LOGGED_MODELS)
+        if self.read_only_reason is None:
+            found.add(CAP_WRITE)
+        return frozenset(found)
+
+    @cached_property
+    def read_only_reason(self) -> str | None:  # type: ignore[override]
+        try:
+            guard = importlib.import_module("flowdeck.store.schema_guard")
+        except ImportError:
+            return "Editing SQL stores is not available in this version of Flowdeck."
+        return guard.sql_read_only_reason(self)
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def experiments(self, view: str = "active") -> pd.DataFrame:
+        _check_view(view)
+        return self._read(read_experiments, self.schema, view)
+
+    def runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        view: str = "active",
+        max_results: int | None = None,
+    ) -> pd.DataFrame:
+        _check_view(view)
+        from flowdeck.core.runs_frame import build_runs_frame
+        from flowdeck.store.sql.run_tables import load_run_tables
+
+        ids = [str(experiment_id) for experiment_id in experiment_ids]
+        tables = self._read(load_run_tables, ids, view)
+        return build_runs_frame(tables, filter_string, order_by, max_results)
+
+    def metric_history(
+        self, run_ids: Iterable[str], keys: Iterable[str]
+    ) -> dict[tuple[str, str], np.ndarray]:
+        return self._read(read_metric_history, run_ids, keys)
+
+    def metric_summaries(
+        self, run_ids: Iterable[str], keys: Iterable[str] | None = None
+    ) -> pd.DataFrame:
+        return self._read(read_metric_summaries, run_ids, keys)
+
+    def run(self, run_id: str) -> RunDetail:
+        return self._read(read_run, self.schema, str(run_id))
+
+    def logged_models(self, experiment_ids: Sequence[str]) -> list[LoggedModel]:
+        ids = [str(experiment_id) for experiment_id in experiment_ids]
+        return self._read(read_logged_models, self.schema, ids)
+
+    # --- artifacts --------------------------------------------------------------------------------
+
+    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
+        return artifacts.list_artifacts(
+            self._artifact_uri(run_id), path, base_dir=self._database_folder()
+        )
+
+    def fetch_artifact(self, run_id: str, path: str) -> Path:
+        return artifacts.fetch(
+            self._artifact_uri(run_id),
+            path,
+            cache_key=f"{self._uri}\n{run_id}",
+            base_dir=self._database_folder(),
+        )
+
+    def _artifact_uri(self, run_id: str) -> str | None:
+        runs = table_of("runs", "run_uuid", "artifact_uri")
+        query = select(runs.c.artifact_uri).where(runs.c.run_uuid == str(run_id))
+
+        def lookup(engine: Engine) -> list:
+            with engine.connect() as connection:
+                return connection.execute(query).all()
+
+        rows = self._read(lookup)
+        if not rows:
+            raise NotFound(f"Run {run_id} does not exist in this store.")
+        return rows[0][0]
+
+    def _database_folder(self) -> Path | None:
+        if not self._uri.startswith("sqlite:"):
+            return None
+        path = sqlite_path(self._uri)
+        return path.resolve().parent if path is not None else None
+
+    def _read(self, reader, *args):
+        """Run ``reader(engine, *args)``, turning driver errors into typed, readable errors."""
+        engine = self.engine
+        try:
+            return reader(engine, *args)
+        except DBAPIError as exc:
+            raise translate_error(exc, self._uri) from exc
+
+
+def _check_view(view: str) -> None:
+    if view not in VIEWS:
+        raise InvalidFilter(f"Unknown run view '{view}': use one of {', '.join(VIEWS)}.")
+
+
+def _overrides(store: Store, method: str) -> bool:
+    """True when a mixin implements ``method`` (instead of the base class's Unsupported)."""
+    return getattr(type(store), method) is not getattr(Store, method)

@@ -1,0 +1,1 @@
+"""Shared helpers for the test suite: server start-up, throw-away databases, scenario parts."""

@@ -1,0 +1,103 @@
+"""Command-line parsing and the choice of store to open."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowdeck import __version__
+from flowdeck.cli import parse_args, plan_launch
+
+
+def test_location_and_flags_are_parsed():
+    args = parse_args(["/data/mlruns"])
+    assert args.location == "/data/mlruns"
+    assert args.demo is False
+    assert args.screenshot is None
+    args = parse_args(["sqlite:///x.db", "--screenshot", "out.png"])
+    assert args.screenshot == Path("out.png")
+
+
+def test_location_and_demo_together_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["/data/mlruns", "--demo"])
+    assert exit_info.value.code == 2
+    assert "either LOCATION or --demo" in capsys.readouterr().err
+
+
+def test_version_flag_prints_the_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"flowdeck {__version__}"
+
+
+def test_explicit_location_wins(tmp_path):
+    (tmp_path / "mlruns").mkdir()
+    plan = plan_launch(parse_args(["postgresql://db/mlflow"]), cwd=tmp_path, environ={})
+    assert (plan.location, plan.use_demo) == ("postgresql://db/mlflow", False)
+
+
+def test_demo_flag_ignores_the_local_store(tmp_path):
+    (tmp_path / "mlruns").mkdir()
+    plan = plan_launch(parse_args(["--demo"]), cwd=tmp_path, environ={})
+    assert plan.use_demo and plan.location is None
+
+
+def test_tracking_uri_env_var_is_used_without_location(tmp_path):
+    (tmp_path / "mlruns").mkdir()
+    plan = plan_launch(
+        parse_args([]), cwd=tmp_path, environ={"MLFLOW_TRACKING_URI": "http://host:5000"}
+    )
+    assert (plan.location, plan.use_demo) == ("http://host:5000", False)
+
+
+def test_local_mlruns_folder_is_opened(tmp_path):
+    (tmp_path / "mlruns").mkdir()
+    plan = plan_launch(parse_args([]), cwd=tmp_path, environ={})
+    assert plan.location == str(tmp_path / "mlruns")
+    assert not plan.use_demo
+
+
+def test_local_mlflow_db_is_opened(tmp_path):
+    (tmp_path / "mlflow.db").write_bytes(b"")
+    plan = plan_launch(parse_args([]), cwd=tmp_path, environ={})
+    assert plan.location == str(tmp_path / "mlflow.db")
+    assert not plan.use_demo
+
+
+def test_empty_folder_falls_back_to_the_demo_store(tmp_path):
+    plan = plan_launch(parse_args([]), cwd=tmp_path, environ={"MLFLOW_TRACKING_URI": "  "})
+    assert plan.use_demo and plan.location is None
+
+
+def test_help_runs_in_a_subprocess_without_heavy_imports(tmp_path):
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['flowdeck', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('flowdeck', run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    heavy = [m for m in ('mlflow', 'PySide6', 'sqlalchemy', 'pandas') if m in sys.modules]\n"
+        "    print('HEAVY:', heavy, 'CODE:', exit.code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "usage: flowdeck" in result.stdout
+    assert "--demo" in result.stdout
+    assert "--screenshot" not in result.stdout
+    assert "HEAVY: [] CODE: 0" in result.stdout
+
+
+def test_python_m_flowdeck_help_exits_zero(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "flowdeck", "--help"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "LOCATION" in result.stdout
