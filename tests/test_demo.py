@@ -122,11 +122,12 @@ def test_champion_model_loads_and_predicts_on_its_input_example(demo_db, client)
     from mlflow.models import Model
 
     champion = client.get_model_version_by_alias("house-price-scorer", "champion")
-    logged = client.get_logged_model(champion.model_id)
+    logged = client.get_logged_model(champion.source.removeprefix("models:/"))
     model_dir = Path(logged.artifact_location.removeprefix("file://"))
     assert model_dir.is_relative_to(demo_db.parent)
     meta = Model.load(str(model_dir / "MLmodel"))
-    assert meta.signature is not None
+    assert meta.signature.inputs.input_names() == ["sqft", "bedrooms", "age_years"]
+    assert meta.signature.outputs.input_names() == ["price"]
     example = meta.load_input_example(str(model_dir))
     predictions = mlflow.pyfunc.load_model(str(model_dir)).predict(example)
     assert list(predictions.columns) == ["price"]

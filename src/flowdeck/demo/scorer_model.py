@@ -17,7 +17,8 @@ class LinearScorer(PythonModel):
         self.weights = [float(w) for w in config.get("weights", [150.0, 8000.0, -900.0])]
         self.bias = float(config.get("bias", 25000.0))
 
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:  # noqa: ANN001
+    # No type hints on predict: MLflow would derive the signature from them instead.
+    def predict(self, context, model_input, params=None):  # noqa: ANN001, ANN201
         frame = pd.DataFrame(model_input)
         price = self.bias + sum(
             weight * frame[name].astype(float)

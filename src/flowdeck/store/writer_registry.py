@@ -228,8 +228,8 @@ class RegistryWrites(WriterCore):
 class _GlobalUriClient:
     """Runs client calls with MLflow's global tracking URI pointing at this store.
 
-    MLflow's SQL and file registries resolve ``models:/m-…`` sources with ``MlflowClient()``, i.e. the
-    global URI (a TODO in MLflow); the previous global value is restored afterwards.
+    MLflow's SQL and file registries resolve ``models:/m-…`` sources with ``MlflowClient()``,
+    i.e. the global URI (a TODO in MLflow); the previous global value is restored afterwards.
     """
 
     _lock = threading.Lock()

@@ -302,6 +302,7 @@ AUTH_PASSWORD = "flowdeck-admin-Pass-2024"
 @pytest.fixture(scope="session")
 def basic_auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """``mlflow server --app-name basic-auth`` with an admin user, started once per session."""
+    pytest.importorskip("flask_wtf", reason="mlflow's basic-auth app needs mlflow[auth]")
     workdir = tmp_path_factory.mktemp("mlflow-auth-server")
     config = workdir / "basic_auth.ini"
     config.write_text(
@@ -312,7 +313,11 @@ def basic_auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
         f"admin_password = {AUTH_PASSWORD}\n"
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
     )
-    env = {"MLFLOW_AUTH_CONFIG_PATH": str(config), "MLFLOW_AUTH_ADMIN_PASSWORD": AUTH_PASSWORD}
+    env = {
+        "MLFLOW_AUTH_CONFIG_PATH": str(config),
+        "MLFLOW_AUTH_ADMIN_PASSWORD": AUTH_PASSWORD,
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": "flowdeck-test-secret",
+    }
     server = start_mlflow_server(workdir, ("--app-name", "basic-auth"), env)
     try:
         yield server

@@ -42,17 +42,25 @@ def _write_registry(uri, folder):
     client.set_terminated(run.info.run_id)
     logged = client.create_logged_model(experiment_id, name="clf")
 
-    client.create_registered_model("classifier", tags={"team": "vision"},
-                                   description="Detects cats")
+    client.create_registered_model(
+        "classifier", tags={"team": "vision"}, description="Detects cats"
+    )
     run_source = f"{run.info.artifact_uri}/model"
     for index in range(4):
-        client.create_model_version("classifier", run_source, run_id=run.info.run_id,
-                                    tags={"idx": str(index)}, description=f"v{index + 1}")
-    client.create_model_version("classifier", f"models:/{logged.model_id}",
-                                model_id=logged.model_id)
+        client.create_model_version(
+            "classifier",
+            run_source,
+            run_id=run.info.run_id,
+            tags={"idx": str(index)},
+            description=f"v{index + 1}",
+        )
+    client.create_model_version(
+        "classifier", f"models:/{logged.model_id}", model_id=logged.model_id
+    )
     client.transition_model_version_stage("classifier", "1", "Production")
-    client.transition_model_version_stage("classifier", "2", "Production",
-                                          archive_existing_versions=True)
+    client.transition_model_version_stage(
+        "classifier", "2", "Production", archive_existing_versions=True
+    )
     client.transition_model_version_stage("classifier", "3", "Staging")
     client.set_registered_model_alias("classifier", "champion", "2")
     client.set_registered_model_alias("classifier", "challenger", "3")
@@ -62,8 +70,14 @@ def _write_registry(uri, folder):
     client.create_registered_model("Regressor", tags={"team": "tabular"})
     client.create_registered_model("empty-model")
     mlflow.genai.register_prompt("prompt-like", "Answer {{question}}", tags={"team": "genai"})
-    return {"uri": uri, "client": client, "folder": folder, "model_id": logged.model_id,
-           "run_source": run_source, "run_id": run.info.run_id}
+    return {
+        "uri": uri,
+        "client": client,
+        "folder": folder,
+        "model_id": logged.model_id,
+        "run_source": run_source,
+        "run_id": run.info.run_id,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +105,11 @@ def test_versions_match_mlflow_client(registry, reader):
         assert ours.tags == mv.tags
         assert set(ours.aliases) == set(mv.aliases)
         assert (ours.description, ours.source, ours.run_id, ours.status) == (
-            mv.description, mv.source, mv.run_id or None, mv.status)
+            mv.description,
+            mv.source,
+            mv.run_id or None,
+            mv.status,
+        )
         assert ours.creation_time == mv.creation_timestamp
 
 
@@ -109,7 +127,8 @@ def test_version_aliases_sources_and_model_id(registry, reader):
 def test_registered_models_with_tags_and_aliases(reader):
     page = reader.registered_models()
     assert [m.name for m in page.items] == sorted(
-        ["classifier", "Regressor", "empty-model", "prompt-like"])
+        ["classifier", "Regressor", "empty-model", "prompt-like"]
+    )
     assert page.next_token is None
     classifier = next(m for m in page.items if m.name == "classifier")
     assert classifier.aliases == {"champion": 2, "challenger": 3}

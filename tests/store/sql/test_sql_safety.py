@@ -78,6 +78,14 @@ def test_a_text_file_named_db_is_corrupt(tmp_path: Path) -> None:
         SqlStore(f"sqlite:///{path}").experiments()
 
 
+def test_a_damaged_sqlite_file_is_corrupt(sqlite_store: WrittenStore, tmp_path: Path) -> None:
+    path = tmp_path / "damaged.db"
+    original = sqlite_path(sqlite_store.uri).read_bytes()
+    path.write_bytes(original[:100] + bytes(range(256)) * 64)  # valid header, garbage pages
+    with pytest.raises(CorruptStore, match="is not an MLflow database"):
+        SqlStore(f"sqlite:///{path}").experiments()
+
+
 def test_a_missing_file_is_not_found_and_not_created(tmp_path: Path) -> None:
     path = tmp_path / "missing.db"
     with pytest.raises(StoreNotFound):
@@ -140,7 +148,9 @@ def test_an_unknown_postgres_database_is_not_found() -> None:
         plain.experiments()
 
 
-@pytest.mark.skipif(not REALWORLD_DB.is_file(), reason="realworld stores are not beside the project")
+@pytest.mark.skipif(
+    not REALWORLD_DB.is_file(), reason="realworld stores are not beside the project"
+)
 def test_realworld_housing_store_reads_in_place_without_change() -> None:
     before = file_hash(REALWORLD_DB)
     store = SqlStore(f"sqlite:///{REALWORLD_DB}")

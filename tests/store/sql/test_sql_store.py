@@ -185,3 +185,11 @@ def test_artifacts_listed_and_fetched_in_place(store, sqlite_store: WrittenStore
         store.fetch_artifact(sqlite_store.run_id, "../../../etc/passwd")
     with pytest.raises(NotFound):
         store.list_artifacts("f" * 32)
+
+
+def test_single_pair_history_keeps_nan(store, sqlite_store: WrittenStore) -> None:
+    loss = store.metric_history([sqlite_store.run_id], ["loss"])[(sqlite_store.run_id, "loss")]
+    assert list(loss["step"]) == [0, 1, 2, 3, 4, 5]
+    assert math.isnan(loss["value"][2]) and loss["value"][5] == 0.7
+    acc = store.metric_history([sqlite_store.run_id], ["acc"])[(sqlite_store.run_id, "acc")]
+    assert list(acc["value"]) == [np.inf, -np.inf, 0.5]

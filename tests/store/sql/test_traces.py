@@ -189,8 +189,12 @@ def test_parity_filters_are_selective(trace_store, reader):
     total = len(reader.search_traces(trace_store["experiments"][:1]).items)
     assert total == 6
     sizes = [
-        len(reader.search_traces(trace_store["experiments"][:1], f.format(
-            id0=trace_store["ids"][0], id2=trace_store["ids"][2])).items)
+        len(
+            reader.search_traces(
+                trace_store["experiments"][:1],
+                f.format(id0=trace_store["ids"][0], id2=trace_store["ids"][2]),
+            ).items
+        )
         for f in PARITY_FILTERS
     ]
     assert sum(0 < size < total for size in sizes) >= 20
@@ -241,13 +245,29 @@ def test_trace_spans_match_mlflow_get_trace(trace_store, reader):
         ours = reader.trace(trace_id)
         theirs = client.get_trace(trace_id)
         expected = {
-            s.span_id: (s.name, s.parent_id, s.span_type, s.status.status_code.value,
-                        s.status.description, s.inputs, s.outputs, s.start_time_ns)
+            s.span_id: (
+                s.name,
+                s.parent_id,
+                s.span_type,
+                s.status.status_code.value,
+                s.status.description,
+                s.inputs,
+                s.outputs,
+                s.start_time_ns,
+            )
             for s in theirs.data.spans
         }
         got = {
-            s.span_id: (s.name, s.parent_span_id, s.span_type, s.status, s.status_message,
-                        s.inputs, s.outputs, s.start_time_ns)
+            s.span_id: (
+                s.name,
+                s.parent_span_id,
+                s.span_type,
+                s.status,
+                s.status_message,
+                s.inputs,
+                s.outputs,
+                s.start_time_ns,
+            )
             for s in ours.spans
         }
         assert got == expected
@@ -289,8 +309,10 @@ def test_trace_spans_from_traces_json_artifact(trace_store, reader, tmp_path):
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
     connection = sqlite3.connect(copy)
-    contents = [row[0] for row in connection.execute(
-        "SELECT content FROM spans WHERE trace_id = ?", (trace_id,))]
+    contents = [
+        row[0]
+        for row in connection.execute("SELECT content FROM spans WHERE trace_id = ?", (trace_id,))
+    ]
     (artifacts / "traces.json").write_text('{"spans": [' + ",".join(contents) + "]}")
     connection.execute("DELETE FROM spans WHERE trace_id = ?", (trace_id,))
     connection.execute(
@@ -335,8 +357,19 @@ def test_thirty_thousand_spans_load_and_build_a_tree(trace_store, tmp_path):
         span["start_time_unix_nano"] = template["start_time_unix_nano"] + index
         # a deep chain for the first 5,000 spans, then a wide fan-out
         parent = span_hex if index < 5_000 else f"{5_000:016x}"
-        rows.append((trace_id, row[0], span_hex, span["parent_span_id"], span["name"], "AGENT",
-                     "OK", span["start_time_unix_nano"], json.dumps(span)))
+        rows.append(
+            (
+                trace_id,
+                row[0],
+                span_hex,
+                span["parent_span_id"],
+                span["name"],
+                "AGENT",
+                "OK",
+                span["start_time_unix_nano"],
+                json.dumps(span),
+            )
+        )
     connection.execute("DELETE FROM spans WHERE trace_id = ?", (trace_id,))
     connection.executemany(
         "INSERT INTO spans (trace_id, experiment_id, span_id, parent_span_id, name, type, status,"
@@ -380,6 +413,5 @@ def test_file_store_traces_json_parses(tmp_path, monkeypatch):
     spans, notes = parse_traces_json(files[0].read_bytes())
     assert notes == []
     assert {(s.span_id, s.parent_span_id, s.name, s.span_type, s.status) for s in spans} == {
-        (s.span_id, s.parent_id, s.name, s.span_type, s.status.status_code.value)
-        for s in expected
+        (s.span_id, s.parent_id, s.name, s.span_type, s.status.status_code.value) for s in expected
     }

@@ -41,7 +41,10 @@ def dataset_metas(experiment: ExperimentFolder) -> dict[str, dict[str, Any]]:
 def dataset_lookup(experiment: ExperimentFolder) -> dict[tuple[str, str], tuple[str, str]]:
     """(experiment_id, dataset_id) -> (name, digest) for ``finish_records``."""
     return {
-        (experiment.experiment_id, dataset_id): (str(meta.get("name", "")), str(meta.get("digest", "")))
+        (experiment.experiment_id, dataset_id): (
+            str(meta.get("name", "")),
+            str(meta.get("digest", "")),
+        )
         for dataset_id, meta in dataset_metas(experiment).items()
     }
 
@@ -90,7 +93,10 @@ def run_outputs(run_folder: str) -> list[ModelOutput]:
         if meta is None or meta.get("destination_type") != "MODEL_OUTPUT":
             continue
         outputs.append(
-            ModelOutput(model_id=str(meta.get("destination_id", entry.name)), step=int(meta.get("step") or 0))
+            ModelOutput(
+                model_id=str(meta.get("destination_id", entry.name)),
+                step=int(meta.get("step") or 0),
+            )
         )
     return outputs
 
@@ -118,7 +124,8 @@ def logged_models(
                 artifact_location=_text(meta.get("artifact_location")),
                 creation_time=_int(meta.get("creation_timestamp")),
                 last_updated_time=_int(meta.get("last_updated_timestamp")),
-                status=LOGGED_MODEL_STATUS.get(status, str(status)) if isinstance(status, int)
+                status=LOGGED_MODEL_STATUS.get(status, str(status))
+                if isinstance(status, int)
                 else str(status or "UNSPECIFIED"),
                 model_type=_text(meta.get("model_type")),
                 source_run_id=_text(meta.get("source_run_id")),

@@ -11,11 +11,12 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _CHUNK = 65536
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 
 
 def read_bytes(path: str) -> bytes:
     """The whole file; small files cost one read."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    fd = os.open(path, _READ_FLAGS)
     try:
         data = os.read(fd, _CHUNK)
         if len(data) < _CHUNK:

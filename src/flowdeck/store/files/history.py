@@ -49,9 +49,7 @@ def read_histories(
         array["timestamp"] = parsed.timestamp[chosen]
         array["value"] = parsed.value[chosen]
         histories[(run_id, key)] = array
-    bad = {
-        (requests[i][0], requests[i][1]): count for i, count in parsed.bad_lines.items()
-    }
+    bad = {(requests[i][0], requests[i][1]): count for i, count in parsed.bad_lines.items()}
     return histories, bad
 
 
@@ -65,7 +63,9 @@ def summaries_from_histories(histories: dict[tuple[str, str], np.ndarray]) -> pd
         last_index = _latest_index(points)
         finite_mask = ~np.isnan(values)
         if finite_mask.any():
-            kept = points[finite_mask]  # already sorted by step: the first match has the lowest step
+            kept = points[
+                finite_mask
+            ]  # already sorted by step: the first match has the lowest step
             low, high = np.min(kept["value"]), np.max(kept["value"])
             min_step = int(kept["step"][np.argmax(kept["value"] == low)])
             max_step = int(kept["step"][np.argmax(kept["value"] == high)])
@@ -73,8 +73,16 @@ def summaries_from_histories(histories: dict[tuple[str, str], np.ndarray]) -> pd
             low = high = np.nan
             min_step = max_step = None
         rows.append(
-            (run_id, key, float(values[last_index]), float(low), float(high), min_step, max_step,
-             int(finite_mask.sum()))
+            (
+                run_id,
+                key,
+                float(values[last_index]),
+                float(low),
+                float(high),
+                min_step,
+                max_step,
+                int(finite_mask.sum()),
+            )
         )
     frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     frame["run_id"] = frame["run_id"].astype(object)

@@ -16,7 +16,7 @@ _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
 _FLOAT = re.compile(r"[-+]?([0-9][0-9]*)?\.[0-9]+([eE][-+]?[0-9]+)?\Z")
 _RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
 # A bare value starting with one of these is not a plain flat scalar: let YAML decide.
-_SPECIAL_START = set("\"{[|>&*!%@`#?,-")
+_SPECIAL_START = set('"{[|>&*!%@`#?,-')
 
 
 class MetaError(ValueError):

@@ -50,7 +50,7 @@ def parse_metric_files(contents: Sequence[bytes]) -> ParsedMetrics:
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     if fast_chunks:
         frame = _read_clean(b"".join(fast_chunks))
-        if frame is not None and len(frame) == sum(fast_counts):
+        if frame is not None and len(frame[0]) == sum(fast_counts):
             owner = np.repeat(np.asarray(fast_indices, dtype=np.int64), fast_counts)
             parts.append((owner, frame[0], frame[1], frame[2]))
         else:  # a line that looked clean was not: fall back file by file
@@ -144,16 +144,33 @@ def _parse_slow(content: bytes) -> tuple[list[tuple[int, float, int]], int]:
 def latest_points(parsed: ParsedMetrics, n_files: int) -> np.ndarray:
     """Index (into the parsed arrays) of each file's latest point by MLflow's rule, -1 if none.
 
-    The rule: highest step, then newest timestamp, then largest value.
+    The rule: highest step, then newest timestamp, then largest value (NaN loses).
     """
     result = np.full(n_files, -1, dtype=np.int64)
-    if len(parsed.owner) == 0:
+    n_points = len(parsed.owner)
+    if n_points == 0:
         return result
-    order = np.lexsort((parsed.value, parsed.timestamp, parsed.step, parsed.owner))
-    owners = parsed.owner[order]
-    is_last = np.ones(len(order), dtype=bool)
-    is_last[:-1] = owners[1:] != owners[:-1]
-    result[owners[is_last]] = order[is_last]
+    owner = parsed.owner
+    order = None
+    if n_points > 1 and np.any(owner[1:] < owner[:-1]):
+        order = np.argsort(owner, kind="stable")
+        owner = owner[order]
+    step, stamp, value = parsed.step, parsed.timestamp, parsed.value
+    if order is not None:
+        step, stamp, value = step[order], stamp[order], value[order]
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    counts = np.diff(np.r_[starts, n_points])
+    candidate = step == np.repeat(np.maximum.reduceat(step, starts), counts)
+    masked_stamp = np.where(candidate, stamp, np.iinfo(np.int64).min)
+    candidate &= masked_stamp == np.repeat(np.maximum.reduceat(masked_stamp, starts), counts)
+    masked_value = np.where(candidate & ~np.isnan(value), value, -np.inf)
+    best_value = np.repeat(np.maximum.reduceat(masked_value, starts), counts)
+    best = candidate & (masked_value == best_value) & ~np.isnan(value)
+    best |= candidate & ~np.repeat(np.logical_or.reduceat(best, starts), counts)
+    chosen = np.flatnonzero(best)
+    first = np.r_[True, owner[chosen][1:] != owner[chosen][:-1]]
+    picked = chosen[first]
+    result[owner[picked]] = picked if order is None else order[picked]
     return result
 
 

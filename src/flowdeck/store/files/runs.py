@@ -81,7 +81,9 @@ def read_raw_run(folder: str, experiment_id: str) -> RawRun:
         if os.path.isdir(inputs):
             for entry in os.scandir(inputs):
                 try:
-                    raw.input_metas.append(parse_meta(read_bytes(os.path.join(entry.path, "meta.yaml"))))
+                    raw.input_metas.append(
+                        parse_meta(read_bytes(os.path.join(entry.path, "meta.yaml")))
+                    )
                 except (OSError, MetaError):
                     continue
     except OSError as error:
@@ -135,7 +137,9 @@ def finish_records(
     for file_index, (record, key) in enumerate(owners):
         point = latest[file_index]
         bad = parsed.bad_lines.get(file_index, 0)
-        where = f"Run {short_id(record.info['run_id'])} in experiment {record.info['experiment_id']}"
+        where = (
+            f"Run {short_id(record.info['run_id'])} in experiment {record.info['experiment_id']}"
+        )
         if bad:
             record.problems.append(
                 f"{where}: metric '{key}' has {bad} unreadable line{'s' if bad > 1 else ''}; "
@@ -261,4 +265,6 @@ def _frame(columns: list[str], rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     transposed = list(zip(*rows, strict=True))
-    return pd.DataFrame({c: pd.Series(list(v), dtype=object) for c, v in zip(columns, transposed, strict=True)})
+    return pd.DataFrame(
+        {c: pd.Series(list(v), dtype=object) for c, v in zip(columns, transposed, strict=True)}
+    )

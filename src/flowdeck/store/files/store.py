@@ -269,7 +269,9 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
         self, run_ids: Iterable[str], keys: Iterable[str]
     ) -> dict[tuple[str, str], np.ndarray]:
         pairs = [(str(r), str(k)) for r in run_ids for k in keys]
-        folders = {run_id: self.locate_run(run_id)[1] for run_id in dict.fromkeys(r for r, _ in pairs)}
+        folders = {
+            run_id: self.locate_run(run_id)[1] for run_id in dict.fromkeys(r for r, _ in pairs)
+        }
         histories, bad = read_histories(
             [(run_id, key, folders[run_id]) for run_id, key in pairs], self.workers
         )
@@ -339,4 +341,3 @@ def _artifact_root(uri: str | None, run_folder: str) -> str | None:
 def _check_view(view: str) -> None:
     if view not in VIEWS:
         raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
-

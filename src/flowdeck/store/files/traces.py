@@ -11,7 +11,7 @@ from typing import Any
 from flowdeck.core.assessments import assessment_from_dict
 from flowdeck.core.entities import Assessment, Page, Trace, TraceInfo
 from flowdeck.core.errors import CorruptStore, NotFound
-from flowdeck.core.spans import parse_spans
+from flowdeck.core.spans import parse_span, parse_spans
 from flowdeck.core.trace_filter import (
     SpanRow,
     TraceExtras,
@@ -146,8 +146,10 @@ class FileTracesMixin:
             try:
                 infos.append((read_trace_info(folder, experiment_id), folder))
             except CorruptStore as error:
-                self.note_problem(f"trace:{folder}", f"Trace in experiment {experiment_id}: "
-                                  f"{error.message}; skipped.")
+                self.note_problem(
+                    f"trace:{folder}",
+                    f"Trace in experiment {experiment_id}: {error.message}; skipped.",
+                )
         return infos
 
     def search_traces(
@@ -185,14 +187,18 @@ class FileTracesMixin:
             spans, notes = parse_spans(read_span_items(folder, info))
             for index, note in enumerate(notes):
                 self.note_problem(f"trace:{trace_id}:{index}", f"Trace {trace_id}: {note}")
-            return Trace(info=info, spans=tuple(spans),
-                         assessments=tuple(read_assessments(folder, trace_id)))
+            return Trace(
+                info=info, spans=tuple(spans), assessments=tuple(read_assessments(folder, trace_id))
+            )
         raise NotFound(f"Trace '{trace_id}' does not exist.")
 
 
 def _span_rows(items: list[Any]) -> list[SpanRow]:
-    spans, _notes = parse_spans(items)
     rows = []
-    for span, item in zip(spans, items, strict=False):
+    for item in items:
+        try:
+            span = parse_span(item)
+        except CorruptStore:
+            continue
         rows.append(SpanRow(span.name, span.span_type, span.status, json.dumps(item)))
     return rows

@@ -15,16 +15,29 @@ STORED_INFINITY = 1.7976931348623157e308
 RUNS_PER_QUERY = 100
 KEYS_PER_QUERY = 100
 
-# Rows as fetched: which requested pair the point belongs to, then the point itself.
-_ROW_DTYPE = np.dtype(
-    [
-        ("pair", np.int64),
-        ("step", np.int64),
-        ("timestamp", np.int64),
-        ("value", np.float64),
-        ("is_nan", np.int8),
-    ]
-)
+
+def _row_dtype(with_pair: bool, with_flag: bool) -> np.dtype:
+    """Rows as fetched: the requested pair (if several), the point, its NaN flag (if needed)."""
+    fields = [("pair", np.int64)] if with_pair else []
+    fields += [("step", np.int64), ("timestamp", np.int64), ("value", np.float64)]
+    if with_flag:
+        fields.append(("is_nan", np.int8))
+    return np.dtype(fields)
+
+
+def _value_sql(dialect_name: str, quote) -> tuple[str, bool]:
+    """The value expression, and whether the NaN flag must be fetched as its own column.
+
+    Fewer fetched columns means fewer Python objects per row, which is what a million-point
+    read costs. SQLite returns +inf for the NaN rows (MLflow never stores inf: it stores
+    DBL_MAX), PostgreSQL returns NaN itself; MySQL has neither, so it fetches the flag.
+    """
+    value, is_nan = quote("value"), quote("is_nan")
+    if dialect_name == "sqlite":
+        return f"CASE WHEN {is_nan} THEN 9e999 ELSE {value} END", False
+    if dialect_name == "postgresql":
+        return f"CASE WHEN {is_nan} THEN CAST('NaN' AS DOUBLE PRECISION) ELSE {value} END", False
+    return f"{value}, {is_nan}", True
 
 
 def read_metric_history(
@@ -41,15 +54,19 @@ def read_metric_history(
     dialect = engine.dialect
     quote = dialect.identifier_preparer.quote
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    value_sql, with_flag = _value_sql(dialect.name, quote)
     connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
         try:
             for run_batch in chunks(runs, RUNS_PER_QUERY):
                 for key_batch in chunks(wanted_keys, KEYS_PER_QUERY):
-                    sql, params = _batch_query(run_batch, key_batch, quote, marker)
+                    with_pair = len(run_batch) * len(key_batch) > 1
+                    sql, params = _batch_query(
+                        run_batch, key_batch, quote, marker, value_sql, with_pair
+                    )
                     cursor.execute(sql, params)
-                    rows = np.fromiter(cursor, dtype=_ROW_DTYPE)
+                    rows = np.fromiter(cursor, dtype=_row_dtype(with_pair, with_flag))
                     _split_into(result, rows, run_batch, key_batch)
         finally:
             cursor.close()
@@ -59,44 +76,40 @@ def read_metric_history(
 
 
 def _batch_query(
-    run_batch: Sequence[str], key_batch: Sequence[str], quote, marker: str
+    run_batch: Sequence[str],
+    key_batch: Sequence[str],
+    quote,
+    marker: str,
+    value_sql: str,
+    with_pair: bool,
 ) -> tuple[str, list[object]]:
-    """One SELECT whose first column is ``run_index * len(keys) + key_index``."""
+    """One SELECT; with several pairs its first column is ``run_index * len(keys) + key_index``."""
     run_uuid, key = quote("run_uuid"), quote("key")
+    selected = f"{quote('step')}, {quote('timestamp')}, {value_sql}"
     params: list[object] = []
-    if len(run_batch) == 1:
-        run_code = "0"
-    else:
-        run_code = (
-            "CASE "
-            + run_uuid
-            + " "
-            + " ".join(f"WHEN {marker} THEN {index}" for index in range(len(run_batch)))
-            + " END"
-        )
-        params += run_batch
-    if len(key_batch) == 1:
-        pair = run_code if len(run_batch) > 1 else "0"
-    else:
-        key_code = (
-            "CASE "
-            + key
-            + " "
-            + " ".join(f"WHEN {marker} THEN {index}" for index in range(len(key_batch)))
-            + " END"
-        )
-        params += key_batch
-        pair = f"({run_code}) * {len(key_batch)} + {key_code}"
+    if with_pair:
+        run_code, key_code = "0", "0"
+        if len(run_batch) > 1:
+            run_code = _case_code(run_uuid, len(run_batch), marker)
+            params += run_batch
+        if len(key_batch) > 1:
+            key_code = _case_code(key, len(key_batch), marker)
+            params += key_batch
+        selected = f"({run_code}) * {len(key_batch)} + {key_code}, {selected}"
     run_in = ", ".join([marker] * len(run_batch))
     key_in = ", ".join([marker] * len(key_batch))
-    params += run_batch
-    params += key_batch
+    params += [*run_batch, *key_batch]
     sql = (
-        f"SELECT {pair}, {quote('step')}, {quote('timestamp')}, {quote('value')}, "
-        f"{quote('is_nan')} FROM {quote('metrics')} "
+        f"SELECT {selected} FROM {quote('metrics')} "
         f"WHERE {run_uuid} IN ({run_in}) AND {key} IN ({key_in})"
     )
     return sql, params
+
+
+def _case_code(column_sql: str, count: int, marker: str) -> str:
+    """``CASE column WHEN ? THEN 0 WHEN ? THEN 1 ... END``: the index of the column's value."""
+    branches = " ".join(f"WHEN {marker} THEN {index}" for index in range(count))
+    return f"CASE {column_sql} {branches} END"
 
 
 def _split_into(
@@ -108,9 +121,16 @@ def _split_into(
     if rows.size == 0:
         return
     values = rows["value"]
+    if "is_nan" in rows.dtype.names:
+        values[rows["is_nan"] != 0] = np.nan
+    else:
+        values[values == np.inf] = np.nan  # SQLite's NaN marker (see _value_sql)
     values[values >= STORED_INFINITY] = np.inf
     values[values <= -STORED_INFINITY] = -np.inf
-    values[rows["is_nan"] != 0] = np.nan
+    if "pair" not in rows.dtype.names:
+        order = np.lexsort((rows["timestamp"], rows["step"]))
+        result[(run_batch[0], key_batch[0])] = _history(rows[order])
+        return
     order = np.lexsort((rows["timestamp"], rows["step"], rows["pair"]))
     rows = rows[order]
     pairs = rows["pair"]
@@ -120,9 +140,11 @@ def _split_into(
     n_keys = len(key_batch)
     for start, end in zip(starts, ends, strict=True):
         code = int(pairs[start])
-        history = np.empty(end - start, dtype=HISTORY_DTYPE)
-        segment = rows[start:end]
-        history["step"] = segment["step"]
-        history["timestamp"] = segment["timestamp"]
-        history["value"] = segment["value"]
-        result[(run_batch[code // n_keys], key_batch[code % n_keys])] = history
+        result[(run_batch[code // n_keys], key_batch[code % n_keys])] = _history(rows[start:end])
+
+
+def _history(rows: np.ndarray) -> np.ndarray:
+    history = np.empty(len(rows), dtype=HISTORY_DTYPE)
+    for name in HISTORY_DTYPE.names:
+        history[name] = rows[name]
+    return history
