@@ -97,7 +97,10 @@ def test_help_runs_in_a_subprocess_without_heavy_imports(tmp_path):
 def test_python_m_flowdeck_help_exits_zero(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "flowdeck", "--help"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "LOCATION" in result.stdout

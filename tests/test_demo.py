@@ -64,7 +64,8 @@ def test_no_path_points_into_the_temporary_build_folder(demo_db):
         locations = [row[0] for row in connection.execute("SELECT artifact_uri FROM runs")]
     assert locations and all(str(demo_db.parent / "artifacts") in loc for loc in locations)
     leftovers = [
-        path for path in (demo_db.parent / "artifacts").rglob("MLmodel")
+        path
+        for path in (demo_db.parent / "artifacts").rglob("MLmodel")
         if ".demo-build-" in path.read_text()
     ]
     assert leftovers == []
@@ -86,15 +87,20 @@ def test_experiments_and_runs(client):
     assert parent_ids <= {run.info.run_id for run in runs}
     sample = next(run for run in runs if run.info.run_name.startswith("resnet50-trial"))
     assert {"lr", "batch_size", "optimizer", "model"} <= set(sample.data.params)
-    for tag in ("mlflow.source.git.commit", "mlflow.source.name", "mlflow.source.type",
-                "mlflow.user"):
+    for tag in (
+        "mlflow.source.git.commit",
+        "mlflow.source.name",
+        "mlflow.source.type",
+        "mlflow.user",
+    ):
         assert sample.data.tags[tag]
 
 
 def test_long_metric_curves_decay(client):
     runs = _all_runs(client)
     trial = next(
-        run for run in runs
+        run
+        for run in runs
         if run.info.run_name == "resnet18-trial-00" and run.info.status == "FINISHED"
     )
     history = client.get_metric_history(trial.info.run_id, "train/loss")
@@ -144,8 +150,7 @@ def test_traces_have_spans_an_error_and_feedback(client):
     span_types = {span.span_type for trace in traces for span in trace.data.spans}
     assert {"AGENT", "RETRIEVER", "TOOL", "CHAT_MODEL"} <= span_types
     error_spans = [
-        span for trace in traces for span in trace.data.spans
-        if span.status.status_code == "ERROR"
+        span for trace in traces for span in trace.data.spans if span.status.status_code == "ERROR"
     ]
     assert len(error_spans) >= 1
     llm_span = next(
@@ -153,6 +158,22 @@ def test_traces_have_spans_an_error_and_feedback(client):
     )
     assert llm_span.get_attribute("mlflow.chat.tokenUsage")["total_tokens"] > 0
     assert llm_span.inputs and llm_span.outputs
-    feedback = [a for trace in traces for a in trace.info.assessments
-                if a.name == "user_satisfaction"]
+    feedback = [
+        a for trace in traces for a in trace.info.assessments if a.name == "user_satisfaction"
+    ]
     assert feedback and feedback[0].source.source_type == "HUMAN"
+
+
+def test_interrupted_build_leaves_nothing_behind(tmp_path):
+    from flowdeck.demo import build_demo_store
+
+    def interrupt_after_first_experiment(message: str) -> None:
+        if message.startswith("image-classifier"):
+            raise KeyboardInterrupt
+
+    target = tmp_path / "demo"
+    with pytest.raises(KeyboardInterrupt):
+        build_demo_store(target, progress=interrupt_after_first_experiment, steps=60)
+    assert list(tmp_path.iterdir()) == []
+    assert os.environ.get("MLFLOW_TRACKING_URI") is None
+    assert os.environ.get("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING") is None

@@ -38,11 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "location", nargs="?", default=None, metavar="LOCATION",
+        "location",
+        nargs="?",
+        default=None,
+        metavar="LOCATION",
         help="the tracking store to open (folder, database file or URI)",
     )
     parser.add_argument(
-        "--demo", action="store_true",
+        "--demo",
+        action="store_true",
         help="open the demo store (built in the user data folder on first use)",
     )
     parser.add_argument("--version", action="version", version=f"flowdeck {__version__}")

@@ -25,9 +25,12 @@ def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     client = MlflowClient(tracking_uri=f"sqlite:///{db_path}")
     vision = client.create_experiment("vision", artifact_location=str(folder / "a" / "vision"))
     nlp = client.create_experiment("nlp", artifact_location=str(folder / "a" / "nlp"))
+    parent_id = ""
     for name in ("resnet-a", "resnet-b"):
         run = client.create_run(vision, run_name=name)
         client.set_terminated(run.info.run_id)
+        parent_id = parent_id or run.info.run_id
+    client.create_run(vision, run_name="resnet-a-child", tags={"mlflow.parentRunId": parent_id})
     client.create_run(nlp, run_name=HTML_RUN_NAME)
     return db_path
 
@@ -49,17 +52,23 @@ def _rows(window: MinimalWindow) -> dict[str, tuple[str, list[str]]]:
     return rows
 
 
-def test_window_lists_the_experiments_and_runs(qtbot, small_store):
+def test_window_lists_the_experiments_and_runs(qtbot, qtmodeltester, small_store):
     window = _open(qtbot, str(small_store))
     assert window.windowTitle() == "Flowdeck — mlflow.db"
     with qtbot.waitSignal(window.loaded, timeout=30_000):
         window.start_loading()
     rows = _rows(window)
     assert set(rows) == {"Default", "vision", "nlp"}
-    assert rows["vision"][0] == "2"
+    assert rows["vision"][0] == "3"
     assert sorted(rows["vision"][1]) == ["resnet-a", "resnet-b"]
     assert rows["Default"] == ("0", [])
-    assert window.statusBar().currentMessage() == "3 experiments, 3 runs"
+    vision = window.model.findItems("vision")[0]
+    parent = next(
+        vision.child(r) for r in range(vision.rowCount()) if vision.child(r).text() == "resnet-a"
+    )
+    assert [parent.child(r).text() for r in range(parent.rowCount())] == ["resnet-a-child"]
+    assert window.statusBar().currentMessage() == "3 experiments, 4 runs"
+    qtmodeltester.check(window.model)
     assert window.pages.currentWidget() is window.tree
     assert not window.read_only_badge.isVisible()
 
@@ -69,7 +78,9 @@ def test_run_name_with_html_is_plain_text(qtbot, small_store):
     with qtbot.waitSignal(window.loaded, timeout=30_000):
         window.start_loading()
     assert _rows(window)["nlp"][1] == [HTML_RUN_NAME]
-    nlp_row = next(r for r in range(window.model.rowCount()) if window.model.item(r).text() == "nlp")
+    nlp_row = next(
+        r for r in range(window.model.rowCount()) if window.model.item(r).text() == "nlp"
+    )
     child = window.model.item(nlp_row).child(0, 0)
     assert child.data(Qt.ItemDataRole.DisplayRole) == HTML_RUN_NAME
     window.show_error(HTML_RUN_NAME)

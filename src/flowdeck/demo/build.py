@@ -111,6 +111,8 @@ def _quiet_mlflow() -> Iterator[None]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
+            # The scorer's predict() is deliberately untyped: its signature is given explicitly.
+            warnings.filterwarnings("ignore", ".*Add type hints", UserWarning)
             yield
     finally:
         logging.disable(saved_disable)

@@ -19,7 +19,11 @@ def _input_example():
     import pandas as pd
 
     return pd.DataFrame(
-        {"sqft": [1450.0, 2300.0, 880.0], "bedrooms": [3.0, 4.0, 1.0], "age_years": [12.0, 3.0, 40.0]}
+        {
+            "sqft": [1450.0, 2300.0, 880.0],
+            "bedrooms": [3.0, 4.0, 1.0],
+            "age_years": [12.0, 3.0, 40.0],
+        }
     )
 
 

@@ -33,7 +33,7 @@ def relocate_paths(db_path: Path, old_root: Path, new_root: Path) -> int:
                 for old, new in pairs.items():
                     cursor = connection.execute(
                         f'UPDATE "{table}" SET "{column}" = replace("{column}", ?, ?) '
-                        f"WHERE typeof(\"{column}\") = 'text' AND instr(\"{column}\", ?) > 0",
+                        f'WHERE typeof("{column}") = \'text\' AND instr("{column}", ?) > 0',
                         (old, new, old),
                     )
                     changed += cursor.rowcount

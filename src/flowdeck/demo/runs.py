@@ -150,8 +150,13 @@ def image_classifier(writer: RunWriter, steps: int) -> None:
         writer.write(
             RunSpec(
                 name=f"baseline-{model}",
-                params={"model": model, "lr": f"{lr:.2e}", "batch_size": "128",
-                        "optimizer": "adamw", "epochs": "30"},
+                params={
+                    "model": model,
+                    "lr": f"{lr:.2e}",
+                    "batch_size": "128",
+                    "optimizer": "adamw",
+                    "epochs": "30",
+                },
                 steps=steps,
                 curve=random_shape(rng, lr),
                 base_lr=lr,
@@ -165,8 +170,11 @@ def tabular_regression(writer: RunWriter, steps: int) -> list[str]:
     """A gradient-boosting sweep with children and a set of flat runs; returns model runs."""
     rng = writer.rng
     parent = writer.write(
-        RunSpec(name="gbm-depth-sweep", params={"model": "lightgbm", "trials": "12"},
-                tags={"sweep": "true", "dataset": "housing"}),
+        RunSpec(
+            name="gbm-depth-sweep",
+            params={"model": "lightgbm", "trials": "12"},
+            tags={"sweep": "true", "dataset": "housing"},
+        ),
         step_ms=1,
     )
     for trial in range(12):
@@ -175,8 +183,13 @@ def tabular_regression(writer: RunWriter, steps: int) -> list[str]:
         writer.write(
             RunSpec(
                 name=f"gbm-depth-{depth}-t{trial}",
-                params={"model": "lightgbm", "max_depth": str(depth), "lr": f"{lr:.3f}",
-                        "num_leaves": str(2**min(depth, 8)), "batch_size": "full"},
+                params={
+                    "model": "lightgbm",
+                    "max_depth": str(depth),
+                    "lr": f"{lr:.3f}",
+                    "num_leaves": str(2 ** min(depth, 8)),
+                    "batch_size": "full",
+                },
                 steps=steps,
                 curve=random_shape(rng, lr / 30),
                 base_lr=lr,
@@ -194,15 +207,22 @@ def tabular_regression(writer: RunWriter, steps: int) -> list[str]:
         run_id = writer.write(
             RunSpec(
                 name=f"{model}-{index:02d}",
-                params={"model": model, "lr": f"{lr:.2e}", "batch_size": str(int(rng.choice([256, 512, 1024]))),
-                        "optimizer": "adam", "features": "v2" if index > 15 else "v1"},
+                params={
+                    "model": model,
+                    "lr": f"{lr:.2e}",
+                    "batch_size": str(int(rng.choice([256, 512, 1024]))),
+                    "optimizer": "adam",
+                    "features": "v2" if index > 15 else "v1",
+                },
                 steps=steps,
                 curve=random_shape(rng, lr / 10),
                 base_lr=lr,
                 status="FAILED" if index in (4, 17) else "FINISHED",
                 deleted=index in (2, 9, 27),
-                extra_metrics={"test/rmse": float(rng.uniform(0.4, 0.9)),
-                               "test/r2": float(rng.uniform(0.6, 0.93))},
+                extra_metrics={
+                    "test/rmse": float(rng.uniform(0.4, 0.9)),
+                    "test/r2": float(rng.uniform(0.6, 0.93)),
+                },
                 tags={"dataset": "housing", "source": "tabular/fit.py"},
             ),
             step_ms=200,
@@ -221,8 +241,12 @@ def llm_agent(writer: RunWriter) -> str:
         run_id = writer.write(
             RunSpec(
                 name=f"agent-eval-{index:02d}",
-                params={"model": model, "temperature": str(rng.choice([0.0, 0.2, 0.7])),
-                        "top_k": str(int(rng.integers(2, 9))), "prompt_version": f"v{index // 5 + 1}"},
+                params={
+                    "model": model,
+                    "temperature": str(rng.choice([0.0, 0.2, 0.7])),
+                    "top_k": str(int(rng.integers(2, 9))),
+                    "prompt_version": f"v{index // 5 + 1}",
+                },
                 status="RUNNING" if index == 19 else "FINISHED",
                 extra_metrics={
                     "answer_correctness": float(rng.uniform(0.55, 0.92)),
@@ -240,17 +264,28 @@ def llm_agent(writer: RunWriter) -> str:
 
 
 def default_and_scratch(
-    client: MlflowClient, experiments: Mapping[str, str], start_ms: int,
+    client: MlflowClient,
+    experiments: Mapping[str, str],
+    start_ms: int,
     progress: Callable[[str], None],
 ) -> None:
     """Two runs in Default and a deleted 'scratch' experiment with three runs."""
     writer = RunWriter(client, experiments["Default"], start_ms, seed=7)
     for name in ("quick-check", "notebook-run"):
-        writer.write(RunSpec(name=name, params={"lr": "0.001"}, steps=50,
-                             curve=random_shape(writer.rng, 1e-3)))
+        writer.write(
+            RunSpec(
+                name=name, params={"lr": "0.001"}, steps=50, curve=random_shape(writer.rng, 1e-3)
+            )
+        )
     scratch = RunWriter(client, experiments["scratch"], start_ms, seed=8)
     for index in range(3):
-        scratch.write(RunSpec(name=f"scratch-{index}", params={"lr": "0.01"}, steps=20,
-                              curve=random_shape(scratch.rng, 1e-2)))
+        scratch.write(
+            RunSpec(
+                name=f"scratch-{index}",
+                params={"lr": "0.01"},
+                steps=20,
+                curve=random_shape(scratch.rng, 1e-2),
+            )
+        )
     client.delete_experiment(experiments["scratch"])
     progress("default and scratch experiments written")

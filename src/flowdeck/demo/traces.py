@@ -66,8 +66,11 @@ def _answer(index: int, question: str) -> str:
             prompt_tokens = 120 + 40 * len(docs)
             llm.set_attribute(
                 "mlflow.chat.tokenUsage",
-                {"input_tokens": prompt_tokens, "output_tokens": 48,
-                 "total_tokens": prompt_tokens + 48},
+                {
+                    "input_tokens": prompt_tokens,
+                    "output_tokens": 48,
+                    "total_tokens": prompt_tokens + 48,
+                },
             )
             llm.set_attribute("mlflow.llm.model", "gpt-4o-mini")
             llm.set_attribute("mlflow.llm.provider", "openai")
@@ -88,11 +91,17 @@ def write_traces(experiment_id: str, linked_run_id: str) -> list[str]:
     mlflow.flush_trace_async_logging()
     human = AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id="alice")
     mlflow.log_feedback(
-        trace_id=trace_ids[0], name="user_satisfaction", value=True, source=human,
+        trace_id=trace_ids[0],
+        name="user_satisfaction",
+        value=True,
+        source=human,
         rationale="Correct and cites the refund policy.",
     )
     mlflow.log_feedback(
-        trace_id=trace_ids[4], name="user_satisfaction", value=False, source=human,
+        trace_id=trace_ids[4],
+        name="user_satisfaction",
+        value=False,
+        source=human,
         rationale="The currency tool failed and the answer is useless.",
     )
     return trace_ids

@@ -20,7 +20,10 @@ ICON_NAME = "flowdeck.svg"
 
 def app_icon() -> QIcon:
     """The application icon from ``resources/`` (an empty icon when it is not shipped)."""
-    for folder in (Path(__file__).resolve().parents[3] / "resources", Path(sys.prefix) / "resources"):
+    for folder in (
+        Path(__file__).resolve().parents[3] / "resources",
+        Path(sys.prefix) / "resources",
+    ):
         candidate = folder / ICON_NAME
         if candidate.is_file():
             return QIcon(str(candidate))

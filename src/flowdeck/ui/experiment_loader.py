@@ -12,6 +12,7 @@ from flowdeck.core.errors import FlowdeckError
 from flowdeck.store.base import Store
 
 RUN_NAME_COLUMN = "tags.mlflow.runName"
+PARENT_COLUMN = "tags.mlflow.parentRunId"
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class RunRow:
     run_id: str
     name: str
     status: str
+    parent_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,17 +57,22 @@ def load_overview(store: Store) -> StoreOverview:
     runs_by_experiment: dict[str, list[RunRow]] = {i: [] for i in ids}
     if not runs.empty:
         names = runs[RUN_NAME_COLUMN] if RUN_NAME_COLUMN in runs else runs["run_id"]
-        for run_id, experiment_id, status, name in zip(
-            runs["run_id"], runs["experiment_id"], runs["status"], names, strict=True
+        parents = runs[PARENT_COLUMN] if PARENT_COLUMN in runs else [None] * len(runs)
+        for run_id, experiment_id, status, name, parent in zip(
+            runs["run_id"], runs["experiment_id"], runs["status"], names, parents, strict=True
         ):
             runs_by_experiment.setdefault(str(experiment_id), []).append(
-                RunRow(str(run_id), "" if pd.isna(name) else str(name), str(status))
+                RunRow(str(run_id), _text(name), str(status), _text(parent) or None)
             )
     rows = [
         ExperimentRow(str(i), str(n), runs_by_experiment.get(str(i), []))
         for i, n in zip(experiments["experiment_id"], experiments["name"], strict=True)
     ]
     return StoreOverview(rows, store.read_only_reason)
+
+
+def _text(value: object) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
 
 
 class ExperimentLoader(QRunnable):

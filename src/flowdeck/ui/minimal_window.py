@@ -14,10 +14,11 @@ from PySide6.QtWidgets import (
 )
 
 from flowdeck.store.base import Store
-from flowdeck.ui.experiment_loader import ExperimentLoader, StoreOverview
+from flowdeck.ui.experiment_loader import ExperimentLoader, RunRow, StoreOverview
 
 MAX_RUNS_PER_EXPERIMENT = 500
 HEADERS = ["Name", "ID", "Runs · status"]
+DEFAULT_EXPERIMENT_ID = "0"
 
 
 class MinimalWindow(QMainWindow):
@@ -98,15 +99,15 @@ class MinimalWindow(QMainWindow):
                 _item(experiment.experiment_id),
                 _item(str(len(experiment.runs))),
             ]
-            for run in experiment.runs[:MAX_RUNS_PER_EXPERIMENT]:
-                row[0].appendRow([_item(run.name), _item(run.run_id), _item(run.status)])
+            _add_runs(row[0], experiment.runs[:MAX_RUNS_PER_EXPERIMENT])
             hidden = len(experiment.runs) - MAX_RUNS_PER_EXPERIMENT
             if hidden > 0:
                 row[0].appendRow([_item(f"… {hidden} more runs"), _item(""), _item("")])
             self.model.appendRow(row)
+        with_runs = [r for r in range(self.model.rowCount()) if self.model.item(r).hasChildren()]
         first_with_runs = next(
-            (row for row in range(self.model.rowCount()) if self.model.item(row).hasChildren()),
-            None,
+            (r for r in with_runs if self.model.item(r, 1).text() != DEFAULT_EXPERIMENT_ID),
+            with_runs[0] if with_runs else None,
         )
         if first_with_runs is not None:
             self.tree.expand(self.model.index(first_with_runs, 0))
@@ -140,6 +141,14 @@ class MinimalWindow(QMainWindow):
         if self.store is not None:
             self.store.close()
         super().closeEvent(event)
+
+
+def _add_runs(experiment_item: QStandardItem, runs: list[RunRow]) -> None:
+    """Runs under their experiment; nested runs under their parent run when it is listed."""
+    items = {run.run_id: [_item(run.name), _item(run.run_id), _item(run.status)] for run in runs}
+    for run in runs:
+        parent = items.get(run.parent_id or "") if run.parent_id != run.run_id else None
+        (parent[0] if parent else experiment_item).appendRow(items[run.run_id])
 
 
 def _item(text: str) -> QStandardItem:

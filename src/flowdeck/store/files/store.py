@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -68,6 +69,7 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
         self._experiment_problems: list[str] = []
         self._other_problems: dict[str, str] = {}
         self._records_in_view: dict[str, list[RunRecord]] = {}  # experiment_id -> last records
+        self._tables_cache: dict[tuple[tuple[str, ...], str], tuple[list[RunRecord], Any]] = {}
 
     # --- identity ------------------------------------------------------------------------------
 
@@ -107,6 +109,7 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
 
     def close(self) -> None:
         self._cache.clear()
+        self._tables_cache.clear()
 
     # --- experiments ---------------------------------------------------------------------------
 
@@ -173,7 +176,16 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
             experiment = by_id.get(experiment_id)
             if experiment is not None:
                 records.extend(self._experiment_records(experiment))
-        return build_run_tables(records, view)
+        previous = self._tables_cache.get((tuple(wanted), view))
+        if (
+            previous is not None
+            and len(previous[0]) == len(records)
+            and all(a is b for a, b in zip(previous[0], records, strict=True))
+        ):
+            return previous[1]  # nothing changed on disk since the last read
+        tables = build_run_tables(records, view)
+        self._tables_cache[(tuple(wanted), view)] = (records, tables)
+        return tables
 
     def _experiment_records(self, experiment: ExperimentFolder) -> list[RunRecord]:
         run_folders = [

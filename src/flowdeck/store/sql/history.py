@@ -55,6 +55,7 @@ def read_metric_history(
     quote = dialect.identifier_preparer.quote
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     value_sql, with_flag = _value_sql(dialect.name, quote)
+    inf_is_nan = dialect.name == "sqlite"
     connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
@@ -67,7 +68,7 @@ def read_metric_history(
                     )
                     cursor.execute(sql, params)
                     rows = np.fromiter(cursor, dtype=_row_dtype(with_pair, with_flag))
-                    _split_into(result, rows, run_batch, key_batch)
+                    _split_into(result, rows, run_batch, key_batch, inf_is_nan)
         finally:
             cursor.close()
     finally:
@@ -117,13 +118,14 @@ def _split_into(
     rows: np.ndarray,
     run_batch: Sequence[str],
     key_batch: Sequence[str],
+    inf_is_nan: bool,
 ) -> None:
     if rows.size == 0:
         return
     values = rows["value"]
     if "is_nan" in rows.dtype.names:
         values[rows["is_nan"] != 0] = np.nan
-    else:
+    elif inf_is_nan:
         values[values == np.inf] = np.nan  # SQLite's NaN marker (see _value_sql)
     values[values >= STORED_INFINITY] = np.inf
     values[values <= -STORED_INFINITY] = -np.inf
