@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,14 +32,14 @@ RUN_SPACING_MS = 60_000
 RUN_DURATION_MS = 30_000
 
 
-with warnings.catch_warnings():  # MLflow nags about missing type hints on predict()
-    warnings.simplefilter("ignore", UserWarning)
+class TinyModel(mlflow.pyfunc.PythonModel):
+    """Doubles column ``x``: the smallest model a serving test can call.
 
-    class TinyModel(mlflow.pyfunc.PythonModel):
-        """Doubles column ``x``: the smallest model a serving test can call."""
+    ``predict`` has no type hints on purpose: MLflow would turn them into a schema.
+    """
 
-        def predict(self, context, model_input, params=None):  # noqa: ANN001
-            return model_input[["x"]] * 2.0
+    def predict(self, context, model_input, params=None):  # noqa: ANN001
+        return model_input[["x"]] * 2.0
 
 
 @dataclass(frozen=True)
