@@ -81,7 +81,7 @@ def list_local(root: Path, path: str = "") -> list[ArtifactEntry]:
     """Direct children of ``root/path``: folders first, then files, each by name."""
     relative = clean_relative(path)
     if not root.is_dir():
-        raise NotFound(f"The run's artifact folder {root} does not exist on this computer.")
+        return []  # as MLflow: a run that never logged an artifact has no folder yet
     folder = root / relative if relative else root
     if not folder.exists():
         raise NotFound(f"There is no artifact '{relative}' in this run.")

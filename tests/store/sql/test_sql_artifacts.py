@@ -45,9 +45,13 @@ def test_file_uri_and_plain_path_are_local(sqlite_store: WrittenStore, tmp_path:
     assert artifacts.local_root("s3://bucket/x") is None
 
 
-def test_missing_local_root_says_where_it_looked(tmp_path: Path) -> None:
-    with pytest.raises(NotFound, match="does not exist on this computer"):
-        artifacts.list_artifacts(str(tmp_path / "elsewhere"))
+def test_run_without_artifact_folder_lists_nothing_like_mlflow(tmp_path: Path) -> None:
+    from mlflow.store.artifact.local_artifact_repo import LocalArtifactRepository
+
+    missing = tmp_path / "elsewhere"
+    assert artifacts.list_artifacts(str(missing)) == []
+    assert LocalArtifactRepository(str(missing)).list_artifacts() == []
+    assert not missing.exists()
 
 
 def test_mlflow_artifacts_uri_needs_a_tracking_server() -> None:
