@@ -89,7 +89,7 @@ class Store(ABC):
         """The URI MLflow's own client would use for this store."""
         return self.location
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release connections and thread pools."""
 
     # --- experiments and runs (fixed by DESIGN.md §2) -------------------------------------

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Connection, Engine
 
 from flowdeck.core.entities import ArtifactEntry, LoggedModel, RunDetail
 from flowdeck.core.errors import InvalidFilter, NotFound
@@ -28,7 +28,7 @@ from flowdeck.store.base import (
 )
 from flowdeck.store.locations import sqlite_path
 from flowdeck.store.sql.detail import read_run
-from flowdeck.store.sql.engine import create_read_engine, display_name, translate_error
+from flowdeck.store.sql.engine import create_read_engine, display_name, translated_errors
 from flowdeck.store.sql.experiments import read_experiments
 from flowdeck.store.sql.history import read_metric_history
 from flowdeck.store.sql.logged_models import read_logged_models
@@ -66,10 +66,8 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
         engine = self.engine
         with self._lock:
             if self._schema is None:
-                try:
+                with translated_errors(self._uri):
                     self._schema = read_schema(engine, self.display_name)
-                except DBAPIError as exc:
-                    raise translate_error(exc, self._uri) from exc
             return self._schema
 
     def close(self) -> None:
@@ -130,7 +128,7 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
         from flowdeck.store.sql.run_tables import load_run_tables
 
         ids = [str(experiment_id) for experiment_id in experiment_ids]
-        tables = self._read(load_run_tables, ids, view)
+        tables = self._read(load_run_tables, ids, view, self._sqlite_file)
         return build_runs_frame(tables, filter_string, order_by, max_results)
 
     def metric_history(
@@ -169,14 +167,19 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
         runs = table_of("runs", "run_uuid", "artifact_uri")
         query = select(runs.c.artifact_uri).where(runs.c.run_uuid == str(run_id))
 
-        def lookup(engine: Engine) -> list:
-            with engine.connect() as connection:
-                return connection.execute(query).all()
-
-        rows = self._read(lookup)
+        with self.connect() as connection:
+            rows = connection.execute(query).all()
         if not rows:
             raise NotFound(f"Run {run_id} does not exist in this store.")
         return rows[0][0]
+
+    @property
+    def _sqlite_file(self) -> Path | None:
+        """The database file of a SQLite store (None for server databases)."""
+        if not self._uri.startswith("sqlite:"):
+            return None
+        path = sqlite_path(self._uri)
+        return path.resolve() if path is not None else None
 
     def _database_folder(self) -> Path | None:
         if not self._uri.startswith("sqlite:"):
@@ -187,10 +190,15 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
     def _read(self, reader, *args):
         """Run ``reader(engine, *args)``, turning driver errors into typed, readable errors."""
         engine = self.engine
-        try:
+        with translated_errors(self._uri):
             return reader(engine, *args)
-        except DBAPIError as exc:
-            raise translate_error(exc, self._uri) from exc
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A read connection whose driver errors surface as typed, readable errors."""
+        engine = self.engine
+        with translated_errors(self._uri), engine.connect() as connection:
+            yield connection
 
 
 def _check_view(view: str) -> None:
