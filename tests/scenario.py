@@ -27,7 +27,11 @@ from tests.helpers.scenario_runs import (
 )
 
 EXPERIMENT_DESCRIPTION = "Main **experiment** of the Flowdeck scenario."
-EXPERIMENT_TAGS = {"mlflow.note.content": EXPERIMENT_DESCRIPTION, "project": "flowdeck", "ünïcødé": "ja ✓"}
+EXPERIMENT_TAGS = {
+    "mlflow.note.content": EXPERIMENT_DESCRIPTION,
+    "project": "flowdeck",
+    "ünïcødé": "ja ✓",
+}
 RUN_SPACING_MS = 60_000
 RUN_DURATION_MS = 30_000
 
@@ -73,7 +77,9 @@ class Scenario:
     trace_experiment: str = EXP_MAIN
     trace_ids: dict[str, str] = field(default_factory=dict)  # label ("ok", "failed") -> id
     trace_statuses: dict[str, str] = field(default_factory=dict)
-    span_parents: dict[str, str | None] = field(default_factory=lambda: dict(extras.AGENT_SPAN_PARENTS))
+    span_parents: dict[str, str | None] = field(
+        default_factory=lambda: dict(extras.AGENT_SPAN_PARENTS)
+    )
     error_span: str = extras.ERROR_SPAN
     assessments: dict[str, tuple[str, ...]] = field(default_factory=dict)
     token_usage: dict[str, int] = field(default_factory=lambda: dict(extras.TOKEN_USAGE))
@@ -84,7 +90,9 @@ class Scenario:
     def run_id(self, name: str) -> str:
         return self.run_ids[name]
 
-    def run_names(self, experiments: tuple[str, ...] = (EXP_MAIN, EXP_SIDE), view: str = "active") -> set[str]:
+    def run_names(
+        self, experiments: tuple[str, ...] = (EXP_MAIN, EXP_SIDE), view: str = "active"
+    ) -> set[str]:
         """Names of runs in the experiments, by the run's own lifecycle."""
         names = set()
         for name, spec in self.specs.items():
@@ -143,7 +151,9 @@ def write_scenario(tracking_uri: str, artifact_location: str | None = None) -> S
             if spec.deleted:
                 client.delete_run(run_ids[name])
         client.delete_experiment(experiment_ids[EXP_DOOMED])
-        artifact_uris = {name: client.get_run(rid).info.artifact_uri for name, rid in run_ids.items()}
+        artifact_uris = {
+            name: client.get_run(rid).info.artifact_uri for name, rid in run_ids.items()
+        }
     latest = {
         name: {key: latest_point(points)[2] for key, points in spec.metrics.items()}
         for name, spec in specs.items()

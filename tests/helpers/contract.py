@@ -66,14 +66,18 @@ def mlflow_reading(tracking_uri: str) -> Iterator[None]:
             os.environ["MLFLOW_ALLOW_FILE_STORE"] = saved
 
 
-def mlflow_search_runs(tracking_uri: str, experiment_ids: list[str], **kwargs: object) -> pd.DataFrame:
+def mlflow_search_runs(
+    tracking_uri: str, experiment_ids: list[str], **kwargs: object
+) -> pd.DataFrame:
     """``mlflow.search_runs`` on the store, with Flowdeck's view names accepted."""
     import mlflow
     from mlflow.entities import ViewType
 
     view = kwargs.pop("view", "active")
-    view_type = {"active": ViewType.ACTIVE_ONLY, "deleted": ViewType.DELETED_ONLY, "all": ViewType.ALL}[
-        str(view)
-    ]
+    view_type = {
+        "active": ViewType.ACTIVE_ONLY,
+        "deleted": ViewType.DELETED_ONLY,
+        "all": ViewType.ALL,
+    }[str(view)]
     with mlflow_reading(tracking_uri):
         return mlflow.search_runs(experiment_ids, run_view_type=view_type, **kwargs)  # type: ignore[arg-type]

@@ -142,7 +142,12 @@ def agent(question: str, give_up: bool = False) -> str:
 
 
 # Span names and parents of one agent trace: name -> parent name.
-AGENT_SPAN_PARENTS = {"agent": None, "retrieve": "agent", "lookup_weather": "agent", "call_llm": "agent"}
+AGENT_SPAN_PARENTS = {
+    "agent": None,
+    "retrieve": "agent",
+    "lookup_weather": "agent",
+    "call_llm": "agent",
+}
 ERROR_SPAN = "lookup_weather"
 
 

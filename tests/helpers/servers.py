@@ -111,4 +111,6 @@ def _wait_until_healthy(server: ServerProcess) -> None:
             pass
         time.sleep(0.3)
     server.stop()
-    raise RuntimeError(f"mlflow server did not start within {START_DEADLINE_S:.0f} s:\n{server.log_tail()}")
+    raise RuntimeError(
+        f"mlflow server did not start within {START_DEADLINE_S:.0f} s:\n{server.log_tail()}"
+    )

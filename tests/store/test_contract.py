@@ -145,11 +145,11 @@ def test_runs_params_and_tags_columns(scenario_store):
     frame = store.runs(_ids(scenario))
     special = _row(frame, scenario.run_id("special-params"))
     assert special["params.ünïcødé"] == "välüe ✓ ünïcødé"
-    assert special["params.quotes"] == "it's \"quoted\""
+    assert special["params.quotes"] == 'it\'s "quoted"'
     assert special["params.opt/lr"] == "0.001"
     assert special["params.batch size"] == "32"
     assert special["tags.owner"] == "zoë"
-    assert special["tags.quote tag"] == "say \"hi\""
+    assert special["tags.quote tag"] == 'say "hi"'
     child = _row(frame, scenario.run_id("grandchild-a1"))
     assert child["tags.mlflow.parentRunId"] == scenario.run_id("child-a")
     assert child["tags.mlflow.runName"] == "grandchild-a1"
@@ -163,9 +163,13 @@ FILTERS = [
     ("attributes.status = 'FAILED'", lambda s, n: s.specs[n].status == "FAILED"),
     ("tags.team = 'vision'", lambda s, n: s.specs[n].tags.get("team") == "vision"),
     ("params.`batch size` = '32'", lambda s, n: s.specs[n].params.get("batch size") == "32"),
-    ("metrics.loss < 1 AND params.optimizer != 'adam'",
-     lambda s, n: s.latest_metrics[n].get("loss", math.nan) < 1
-     and s.specs[n].params.get("optimizer") not in (None, "adam")),
+    (
+        "metrics.loss < 1 AND params.optimizer != 'adam'",
+        lambda s, n: (
+            s.latest_metrics[n].get("loss", math.nan) < 1
+            and s.specs[n].params.get("optimizer") not in (None, "adam")
+        ),
+    ),
     ("attributes.run_name LIKE 'grand%'", lambda s, n: n.startswith("grand")),
 ]
 

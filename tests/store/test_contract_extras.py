@@ -56,12 +56,16 @@ def test_fetch_artifact_folder(scenario_store):
     folder = Path(store.fetch_artifact(scenario.run_id(scenario.artifact_run), "data"))
     assert folder.is_dir()
     assert (folder / "table.csv").read_bytes() == scenario.artifacts["data/table.csv"]
-    assert (folder / "images" / "pixel.png").read_bytes() == scenario.artifacts["data/images/pixel.png"]
+    assert (folder / "images" / "pixel.png").read_bytes() == scenario.artifacts[
+        "data/images/pixel.png"
+    ]
 
 
 def test_fetched_files_are_the_originals_or_cached_copies(scenario_store):
     store, scenario = scenario_store
-    local = Path(store.fetch_artifact(scenario.run_id(scenario.artifact_run), "notes.txt")).resolve()
+    local = Path(
+        store.fetch_artifact(scenario.run_id(scenario.artifact_run), "notes.txt")
+    ).resolve()
     if store.kind == "rest":
         cache = Path(os.environ["XDG_CACHE_HOME"]).resolve()
         assert cache in local.parents, f"{local} is not in Flowdeck's cache folder {cache}"
@@ -91,7 +95,9 @@ def test_model_versions_stages_aliases_and_deleted_version(scenario_store):
     _need(store, scenario, "registry", CAP_REGISTRY)
     versions = store.model_versions(scenario.model_name)
     numbers = [version.version for version in versions]
-    assert numbers == sorted(scenario.version_stages, reverse=True), "newest first, deleted one absent"
+    assert numbers == sorted(scenario.version_stages, reverse=True), (
+        "newest first, deleted one absent"
+    )
     assert scenario.deleted_version not in numbers
     by_number = {version.version: version for version in versions}
     for number, stage in scenario.version_stages.items():
@@ -123,7 +129,10 @@ def test_search_traces_finds_both_agent_traces(scenario_store):
         assert info.status == scenario.trace_statuses[label]
         assert info.experiment_id == scenario.experiment_ids[EXP_MAIN]
         assert info.timestamp_ms > 1_600_000_000_000
-    assert found[scenario.trace_ids["ok"]].token_usage.get("total_tokens") == scenario.token_usage["total_tokens"]
+    assert (
+        found[scenario.trace_ids["ok"]].token_usage.get("total_tokens")
+        == scenario.token_usage["total_tokens"]
+    )
     assert "capital of France" in (found[scenario.trace_ids["ok"]].request_preview or "")
 
 

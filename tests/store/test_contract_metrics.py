@@ -32,7 +32,9 @@ def _without_repeated_points(array: np.ndarray) -> np.ndarray:
 
 def test_metric_history_arrays_are_exact(scenario_store):
     store, scenario = scenario_store
-    pairs = [(name, key) for (name, key) in scenario.histories if name in scenario.run_names(view="all")]
+    pairs = [
+        (name, key) for (name, key) in scenario.histories if name in scenario.run_names(view="all")
+    ]
     run_ids = sorted({scenario.run_id(name) for name, _ in pairs})
     keys = sorted({key for _, key in pairs})
     result = store.metric_history(run_ids, keys)
@@ -45,7 +47,8 @@ def test_metric_history_arrays_are_exact(scenario_store):
         assert array["step"].tolist() == [p[0] for p in expected], f"{name}/{key} steps"
         assert array["timestamp"].tolist() == [p[1] for p in expected], f"{name}/{key} timestamps"
         np.testing.assert_array_equal(
-            canonical_array(array["value"]), np.array([canonical(p[2]) for p in expected]),
+            canonical_array(array["value"]),
+            np.array([canonical(p[2]) for p in expected]),
             err_msg=f"{name}/{key} values",
         )
 
@@ -58,19 +61,25 @@ def test_metric_history_gives_empty_arrays_for_absent_pairs(scenario_store):
     for key in ("loss", "no-such-metric"):
         assert result[(run_id, key)].dtype == HISTORY_DTYPE
         assert len(result[(run_id, key)]) == 0
-    assert result[(run_id, "final_score")].tolist() == [(7, scenario.histories[("single-point", "final_score")][0][1], 42.5)]
+    assert result[(run_id, "final_score")].tolist() == [
+        (7, scenario.histories[("single-point", "final_score")][0][1], 42.5)
+    ]
 
 
 def test_metric_history_keeps_nan_and_inf_and_sorts_repeated_steps(scenario_store):
     store, scenario = scenario_store
     grad = store.metric_history([scenario.run_id("inf-values")], ["grad"])
     values = canonical_array(grad[(scenario.run_id("inf-values"), "grad")]["value"])
-    assert values[0] == 0.5 and values[1] == math.inf and math.isnan(values[2]) and values[3] == 0.25
+    assert (
+        values[0] == 0.5 and values[1] == math.inf and math.isnan(values[2]) and values[3] == 0.25
+    )
     repeated = store.metric_history([scenario.run_id("repeated-steps")], ["val_loss"])
     array = repeated[(scenario.run_id("repeated-steps"), "val_loss")]
     assert array["step"].tolist() == [0, 1, 1, 1]
     assert array["value"].tolist() == [1.2, 0.95, 0.92, 0.9]
-    curve = store.metric_history([scenario.run_id("curve")], ["loss"])[(scenario.run_id("curve"), "loss")]
+    curve = store.metric_history([scenario.run_id("curve")], ["loss"])[
+        (scenario.run_id("curve"), "loss")
+    ]
     assert len(curve) == 500 and curve["step"].tolist() == list(range(500))
 
 
@@ -102,7 +111,9 @@ def test_metric_summaries_match_the_logged_points(scenario_store):
         for key, points in scenario.specs[name].metrics.items():
             row = rows[(scenario.run_id(name), key)]
             for field, value in _expected_summary(points).items():
-                assert same_float(getattr(row, field), value), f"{name}/{key}.{field}: {getattr(row, field)} != {value}"
+                assert same_float(getattr(row, field), value), (
+                    f"{name}/{key}.{field}: {getattr(row, field)} != {value}"
+                )
 
 
 def test_metric_summaries_can_be_limited_to_keys(scenario_store):
@@ -119,7 +130,10 @@ def test_run_detail_of_a_nested_run(scenario_store):
     assert detail.info.run_name == "grandchild-a1"
     assert detail.info.status == "FINISHED"
     assert detail.info.lifecycle_stage == "active"
-    assert detail.info.experiment_id == scenario.experiment_ids[scenario.specs["grandchild-a1"].experiment]
+    assert (
+        detail.info.experiment_id
+        == scenario.experiment_ids[scenario.specs["grandchild-a1"].experiment]
+    )
     assert detail.info.start_time == scenario.start_times["grandchild-a1"]
     assert detail.parent_run_id == scenario.run_id("child-a")
     assert detail.params == scenario.specs["grandchild-a1"].params

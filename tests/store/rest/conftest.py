@@ -2,98 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
-import requests
-
-MLFLOW_BIN = Path(sys.executable).with_name("mlflow")
-START_DEADLINE_S = 120.0  # generous: CI machines are small and shared
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class ServerProcess:
-    """A running ``mlflow server`` child process and what it serves."""
-
-    url: str
-    process: subprocess.Popen[bytes]
-    workdir: Path
-    log_path: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-
-
-def start_mlflow_server(
-    workdir: Path, extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None
-) -> ServerProcess:
-    """Start ``mlflow server`` on a free loopback port and wait until /health answers."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    artifacts = workdir / "artifacts"
-    artifacts.mkdir(exist_ok=True)
-    argv = [
-        str(MLFLOW_BIN),
-        "server",
-        "--backend-store-uri",
-        f"sqlite:///{workdir / 'mlflow.db'}",
-        "--artifacts-destination",
-        str(artifacts),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        *extra_args,
-    ]
-    log_path = workdir / "server.log"
-    child_env = {**os.environ, **(env or {})}
-    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
-        child_env.pop(name, None)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            argv,
-            cwd=workdir,
-            env=child_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = ServerProcess(f"http://127.0.0.1:{port}", process, workdir, log_path)
-    deadline = time.monotonic() + START_DEADLINE_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"mlflow server exited early:\n{log_path.read_text()[-3000:]}")
-        try:
-            if requests.get(f"{server.url}/health", timeout=2).status_code in (200, 401):
-                return server
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    server.stop()
-    raise RuntimeError(f"mlflow server did not start in time:\n{log_path.read_text()[-3000:]}")
+from tests.helpers.servers import ServerProcess, start_mlflow_server
 
 
 @dataclass
@@ -108,6 +23,7 @@ class RichStore:
     model_name: str = "flowdeck-model"
     quoted_model_name: str = "it's a model"
     both_quotes_name: str = 'say "it\'s"'
+    prompt_name: str = "greeting"
     logged_model_id: str = ""
     trace_ids: list[str] = field(default_factory=list)
     artifact_run_id: str = ""
@@ -205,48 +121,29 @@ def _log_dataset_and_artifacts(client: object, store: RichStore) -> None:
     store.artifact_run_id = run_id
 
 
-def _register_models(client: object, store: RichStore) -> None:
-    run_id = store.run_ids["run-0"]
-    source = f"models:/{store.logged_model_id}"
-    client.create_registered_model(  # type: ignore[attr-defined]
-        store.model_name, tags={"owner": "ml"}, description="the model"
-    )
-    for _ in range(3):
-        client.create_model_version(  # type: ignore[attr-defined]
-            store.model_name,
-            source,
-            run_id=run_id,
-            tags={"k": "v"},
+def _register_models(client: Any, store: RichStore) -> None:
+    def add_version(name: str, tags: dict[str, str] | None = None) -> None:
+        client.create_model_version(
+            name,
+            f"models:/{store.logged_model_id}",
+            run_id=store.run_ids["run-0"],
+            tags=tags,
             model_id=store.logged_model_id,
             await_creation_for=0,
         )
-    client.set_registered_model_alias(store.model_name, "champion", "2")  # type: ignore[attr-defined]
-    client.delete_model_version(store.model_name, "3")  # type: ignore[attr-defined]
-    client.create_registered_model(store.quoted_model_name)  # type: ignore[attr-defined]
-    client.create_model_version(  # type: ignore[attr-defined]
-        store.quoted_model_name,
-        source,
-        run_id=run_id,
-        model_id=store.logged_model_id,
-        await_creation_for=0,
-    )
-    client.create_registered_model(store.both_quotes_name)  # type: ignore[attr-defined]
-    client.create_model_version(  # type: ignore[attr-defined]
-        store.both_quotes_name,
-        source,
-        run_id=run_id,
-        model_id=store.logged_model_id,
-        await_creation_for=0,
-    )
-    client.create_model_version(  # type: ignore[attr-defined]
-        store.both_quotes_name,
-        source,
-        run_id=run_id,
-        model_id=store.logged_model_id,
-        await_creation_for=0,
-    )
+
+    client.create_registered_model(store.model_name, tags={"owner": "ml"}, description="the model")
+    for _ in range(3):
+        add_version(store.model_name, {"k": "v"})
+    client.set_registered_model_alias(store.model_name, "champion", "2")
+    client.delete_model_version(store.model_name, "3")
+    for name, versions in ((store.quoted_model_name, 1), (store.both_quotes_name, 2)):
+        client.create_registered_model(name)
+        for _ in range(versions):
+            add_version(name)
     for index in range(3):
-        client.create_registered_model(f"bulk-{index:02d}")  # type: ignore[attr-defined]
+        client.create_registered_model(f"bulk-{index:02d}")
+    client.register_prompt(store.prompt_name, "Hello {{name}}!")
 
 
 def _log_traces(mlflow: object, url: str, experiment_id: str, store: RichStore) -> None:

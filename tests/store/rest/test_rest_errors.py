@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from tests.helpers.servers import free_port
 
 from flowdeck.core.errors import (
     AuthenticationFailed,
@@ -85,12 +85,6 @@ def serve() -> Iterator[Callable[..., LoopbackServer]]:
     yield start
     for server in servers:
         server.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def json_answer(status: int, payload: object) -> Answer:
@@ -202,10 +196,11 @@ def test_gets_are_retried_twice_on_503_then_fail(serve: Callable[..., LoopbackSe
 
 
 def test_a_transient_502_is_retried_and_succeeds(serve: Callable[..., LoopbackServer]) -> None:
-    answers = iter([(502, "text/plain", b"gateway"), json_answer(200, {"registered_models": []})])
-    server = serve(lambda *_: next(answers))
+    answers = iter([(502, "text/plain", b"gateway")])
+    server = serve(lambda *_: next(answers, json_answer(200, {"registered_models": []})))
     assert RestStore(server.url).registered_models().items == []
-    assert len(server.hits) == 2
+    assert len(server.hits) == 3  # the 502 and its retry, then the search for prompts
+    assert server.hits[0][1] == server.hits[1][1] != server.hits[2][1]
 
 
 def test_searches_posted_are_not_retried(serve: Callable[..., LoopbackServer]) -> None:

@@ -202,6 +202,31 @@ def test_registered_models_and_paging(store: RestStore, rich_server) -> None:
     assert [m.name for m in filtered.items] == ["bulk-00", "bulk-01", "bulk-02"]
 
 
+def test_registered_models_include_prompts_flagged(store: RestStore, rich_server) -> None:
+    """The server hides prompts from a plain search; RestStore lists them, merged by name."""
+    everything = store.registered_models().items
+    names = [m.name for m in everything]
+    assert rich_server.prompt_name in names and names == sorted(names)
+    assert [m.name for m in everything if m.is_prompt] == [rich_server.prompt_name]
+    walked: list[str] = []
+    token = None
+    while True:
+        page = store.registered_models(page_token=token, max_results=2)
+        assert len(page.items) <= 2
+        walked += [m.name for m in page.items]
+        token = page.next_token
+        if token is None:
+            break
+    assert walked == names
+    by_name = store.registered_models(f"name = '{rich_server.prompt_name}'").items
+    assert [(m.name, m.is_prompt) for m in by_name] == [(rich_server.prompt_name, True)]
+    only_prompts = store.registered_models("tags.`mlflow.prompt.is_prompt` = 'true'").items
+    assert [m.name for m in only_prompts] == [rich_server.prompt_name]
+    assert rich_server.prompt_name not in [
+        m.name for m in store.registered_models("tags.`mlflow.prompt.is_prompt` != 'true'").items
+    ]
+
+
 def test_model_versions_newest_first_without_deleted(store: RestStore, rich_server) -> None:
     versions = store.model_versions(rich_server.model_name)
     assert [v.version for v in versions] == [2, 1]  # version 3 was deleted

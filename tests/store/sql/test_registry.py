@@ -10,17 +10,7 @@ import pytest
 from mlflow import MlflowClient
 
 from flowdeck.core.errors import InvalidFilter, NotFound
-from flowdeck.store.sql.engine import create_read_engine
-from flowdeck.store.sql.registry import SqlRegistryMixin
-from flowdeck.store.sql.schema import read_schema
-
-
-class RegistryReader(SqlRegistryMixin):
-    """The registry mixin over a read-only engine, as SqlStore provides it."""
-
-    def __init__(self, uri: str) -> None:
-        self.engine = create_read_engine(uri)
-        self.schema = read_schema(self.engine, uri)
+from flowdeck.store.sql import SqlStore
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +72,9 @@ def _write_registry(uri, folder):
 
 @pytest.fixture(scope="module")
 def reader(registry):
-    store = RegistryReader(registry["uri"])
+    store = SqlStore(registry["uri"])
     yield store
-    store.engine.dispose()
+    store.close()
 
 
 def test_versions_newest_first_without_deleted(reader):
@@ -202,7 +192,7 @@ def test_old_schema_without_aliases_workspace_or_storage_location(registry, tmp_
     )
     connection.commit()
     connection.close()
-    old = RegistryReader(f"sqlite:///{copy}")
+    old = SqlStore(f"sqlite:///{copy}")
     try:
         versions = old.model_versions("classifier")
         assert [v.version for v in versions] == [5, 3, 2, 1]
@@ -211,4 +201,4 @@ def test_old_schema_without_aliases_workspace_or_storage_location(registry, tmp_
         models = old.registered_models("tags.team = 'vision'").items
         assert [m.name for m in models] == ["classifier"] and models[0].aliases == {}
     finally:
-        old.engine.dispose()
+        old.close()

@@ -86,6 +86,29 @@ def test_a_damaged_sqlite_file_is_corrupt(sqlite_store: WrittenStore, tmp_path: 
         SqlStore(f"sqlite:///{path}").experiments()
 
 
+def test_registry_and_trace_reads_of_a_file_damaged_after_opening_are_corrupt(
+    sqlite_store: WrittenStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "later-damaged.db"
+    shutil.copyfile(sqlite_path(sqlite_store.uri), path)
+    store = SqlStore(f"sqlite:///{path}")
+    experiment_ids = list(store.experiments("all")["experiment_id"])
+    assert store.registered_models().items == []
+    assert store.search_traces(experiment_ids).items == []
+    path.write_bytes(b"overwritten by another program " * (path.stat().st_size // 31))
+    try:
+        with pytest.raises(CorruptStore, match="is not an MLflow database"):
+            store.registered_models()
+        with pytest.raises(CorruptStore, match="is not an MLflow database"):
+            store.model_versions("anything")
+        with pytest.raises(CorruptStore, match="is not an MLflow database"):
+            store.search_traces(experiment_ids)
+        with pytest.raises(CorruptStore, match="is not an MLflow database"):
+            store.trace("tr-anything")
+    finally:
+        store.close()
+
+
 def test_a_missing_file_is_not_found_and_not_created(tmp_path: Path) -> None:
     path = tmp_path / "missing.db"
     with pytest.raises(StoreNotFound):

@@ -16,17 +16,7 @@ from mlflow import MlflowClient  # noqa: E402
 
 from flowdeck.core.errors import InvalidFilter, NotFound  # noqa: E402
 from flowdeck.core.spans import parse_traces_json  # noqa: E402
-from flowdeck.store.sql.engine import create_read_engine  # noqa: E402
-from flowdeck.store.sql.schema import read_schema  # noqa: E402
-from flowdeck.store.sql.traces import SqlTracesMixin  # noqa: E402
-
-
-class TraceReader(SqlTracesMixin):
-    """The traces mixin over a read-only engine, as SqlStore provides it."""
-
-    def __init__(self, uri: str) -> None:
-        self.engine = create_read_engine(uri)
-        self.schema = read_schema(self.engine, uri)
+from flowdeck.store.sql import SqlStore  # noqa: E402
 
 
 @mlflow.trace(span_type="RETRIEVER")
@@ -112,9 +102,9 @@ def trace_store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def reader(trace_store):
-    store = TraceReader(trace_store["uri"])
+    store = SqlStore(trace_store["uri"])
     yield store
-    store.engine.dispose()
+    store.close()
 
 
 PARITY_FILTERS = [
@@ -325,11 +315,11 @@ def test_trace_spans_from_traces_json_artifact(trace_store, reader, tmp_path):
     )
     connection.commit()
     connection.close()
-    copied = TraceReader(f"sqlite:///{copy}")
+    copied = SqlStore(f"sqlite:///{copy}")
     try:
         assert {s.span_id for s in copied.trace(trace_id).spans} == expected
     finally:
-        copied.engine.dispose()
+        copied.close()
 
 
 def test_thirty_thousand_spans_load_and_build_a_tree(trace_store, tmp_path):
@@ -378,7 +368,7 @@ def test_thirty_thousand_spans_load_and_build_a_tree(trace_store, tmp_path):
     )
     connection.commit()
     connection.close()
-    big = TraceReader(f"sqlite:///{copy}")
+    big = SqlStore(f"sqlite:///{copy}")
     try:
         started = time.process_time()  # CPU time: robust to other processes on the machine
         trace = big.trace(trace_id)
@@ -386,7 +376,7 @@ def test_thirty_thousand_spans_load_and_build_a_tree(trace_store, tmp_path):
         elapsed = time.process_time() - started
         print(f"30,000 spans: trace() + tree in {elapsed:.2f} s")
     finally:
-        big.engine.dispose()
+        big.close()
     assert len(trace.spans) == 30_000
     assert tree.max_depth == 5_000
     assert len(tree.order) == 30_000

@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from flowdeck.store.base import EXPERIMENT_COLUMNS
+from flowdeck.store.experiment_frame import experiment_sort_key
+from flowdeck.store.experiment_frame import experiments_frame as frame_of_records
 from flowdeck.store.files.fsread import read_bytes, read_text_folder
 from flowdeck.store.files.meta import MetaError, parse_meta
 
@@ -31,11 +32,6 @@ class ExperimentFolder:
         if self.deleted:
             return "deleted"
         return str(self.meta.get("lifecycle_stage") or "active")
-
-
-def experiment_sort_key(experiment_id: str) -> tuple[int, int, str]:
-    """Numeric ids in numeric order, then other ids by text."""
-    return (0, int(experiment_id), "") if experiment_id.isdigit() else (1, 0, experiment_id)
 
 
 def scan_experiments(root: str, problems: list[str]) -> list[ExperimentFolder]:
@@ -78,22 +74,19 @@ def read_experiment_folder(
 
 def experiments_frame(experiments: list[ExperimentFolder], view: str) -> pd.DataFrame:
     """Experiments of the view as a frame with ``EXPERIMENT_COLUMNS``."""
-    rows = [e for e in experiments if view == "all" or e.lifecycle_stage == view]
-    data = {
-        "experiment_id": [e.experiment_id for e in rows],
-        "name": [str(e.meta.get("name", "")) for e in rows],
-        "artifact_location": [e.meta.get("artifact_location") for e in rows],
-        "lifecycle_stage": [e.lifecycle_stage for e in rows],
-        "creation_time": pd.array([_int(e.meta.get("creation_time")) for e in rows], dtype="Int64"),
-        "last_update_time": pd.array(
-            [_int(e.meta.get("last_update_time")) for e in rows], dtype="Int64"
-        ),
-        "tags": [dict(e.tags) for e in rows],
-    }
-    frame = pd.DataFrame(data, columns=EXPERIMENT_COLUMNS)
-    for column in ("experiment_id", "name", "artifact_location", "lifecycle_stage", "tags"):
-        frame[column] = frame[column].astype(object)
-    return frame
+    return frame_of_records(
+        {
+            "experiment_id": e.experiment_id,
+            "name": str(e.meta.get("name", "")),
+            "artifact_location": e.meta.get("artifact_location"),
+            "lifecycle_stage": e.lifecycle_stage,
+            "creation_time": _int(e.meta.get("creation_time")),
+            "last_update_time": _int(e.meta.get("last_update_time")),
+            "tags": dict(e.tags),
+        }
+        for e in experiments
+        if view == "all" or e.lifecycle_stage == view
+    )
 
 
 def _int(value: Any) -> int | None:

@@ -8,18 +8,15 @@ from typing import Any
 
 from flowdeck.core.entities import ModelVersion, Page, RegisteredModel
 from flowdeck.core.errors import NotFound
+from flowdeck.core.model_versions import (
+    aliases_by_version,
+    build_model_version,
+    is_live,
+    newest_first,
+)
+from flowdeck.core.registry_filter import filter_models
 from flowdeck.store.files.fsread import read_bytes, read_text_folder
 from flowdeck.store.files.meta import MetaError, parse_meta
-
-# Pure helpers shared with the SQL backend (filter parsing, MLflow's page tokens).
-from flowdeck.store.sql.registry import (
-    DELETED_STAGE,
-    _model_matches,
-    _parse_model_filter,
-    decode_offset_token,
-    encode_offset_token,
-    model_id_from_source,
-)
 
 
 def _meta(folder: str) -> dict[str, Any] | None:
@@ -55,8 +52,6 @@ class FileRegistryMixin:
         self, filter_string: str = "", page_token: str | None = None, max_results: int = 1000
     ) -> Page[RegisteredModel]:
         """Registered models (prompts included) matching MLflow's model filter, by name."""
-        clauses = _parse_model_filter(filter_string)
-        offset = decode_offset_token(page_token)
         models = []
         folder = self._registry_folder()
         entries = sorted(os.scandir(folder), key=lambda e: e.name) if os.path.isdir(folder) else []
@@ -81,20 +76,14 @@ class FileRegistryMixin:
                     aliases=_aliases(entry.path),
                 )
             )
-        models = [model for model in models if _model_matches(model, clauses)]
-        models.sort(key=lambda model: model.name)
-        page = models[offset : offset + max_results]
-        more = offset + max_results < len(models)
-        return Page(page, encode_offset_token(offset + max_results) if more else None)
+        return filter_models(models, filter_string, page_token, max_results)
 
     def model_versions(self, name: str) -> list[ModelVersion]:
         """Every live version of one model, newest first, with tags and aliases."""
         folder = os.path.join(self._registry_folder(), name)
         if "/" in name or name in ("", ".", "..") or _meta(folder) is None:
             raise NotFound(f"Registered model '{name}' does not exist.")
-        aliases_by_version: dict[int, list[str]] = {}
-        for alias, version in _aliases(folder).items():
-            aliases_by_version.setdefault(version, []).append(alias)
+        aliases = aliases_by_version(_aliases(folder))
         versions = []
         for entry in os.scandir(folder):
             if not (entry.is_dir() and entry.name.startswith("version-")):
@@ -106,29 +95,10 @@ class FileRegistryMixin:
                     f"Model '{name}' {entry.name}: meta.yaml is missing or damaged; skipped.",
                 )
                 continue
-            if meta.get("current_stage") == DELETED_STAGE:
+            if not is_live(meta):
                 continue
             version = int(meta.get("version", entry.name.split("-", 1)[1]))
-            source = meta.get("source")
-            versions.append(
-                ModelVersion(
-                    name=str(meta.get("name", name)),
-                    version=version,
-                    creation_time=meta.get("creation_timestamp"),
-                    last_updated_time=meta.get("last_updated_timestamp"),
-                    current_stage=meta.get("current_stage") or "None",
-                    description=meta.get("description"),
-                    user_id=meta.get("user_id"),
-                    source=source,
-                    run_id=meta.get("run_id") or None,
-                    status=meta.get("status"),
-                    status_message=meta.get("status_message"),
-                    run_link=meta.get("run_link") or None,
-                    storage_location=meta.get("storage_location") or source,
-                    model_id=meta.get("model_id") or model_id_from_source(source),
-                    tags=read_text_folder(os.path.join(entry.path, "tags")),
-                    aliases=tuple(sorted(aliases_by_version.get(version, []))),
-                )
-            )
-        versions.sort(key=lambda v: v.version, reverse=True)
-        return versions
+            record = {**meta, "name": meta.get("name", name), "version": version}
+            tags = read_text_folder(os.path.join(entry.path, "tags"))
+            versions.append(build_model_version(record, tags, aliases.get(version, [])))
+        return newest_first(versions)

@@ -11,8 +11,10 @@ from typing import Any
 from flowdeck.core.assessments import assessment_from_dict
 from flowdeck.core.entities import Assessment, Page, Trace, TraceInfo
 from flowdeck.core.errors import CorruptStore, NotFound
+from flowdeck.core.paging import decode_offset_token, offset_page
 from flowdeck.core.spans import parse_span, parse_spans
 from flowdeck.core.trace_filter import (
+    TRACE_NAME_TAG,
     SpanRow,
     TraceExtras,
     filter_traces,
@@ -21,15 +23,14 @@ from flowdeck.core.trace_filter import (
     parse_trace_filter,
     sort_traces,
 )
+from flowdeck.core.trace_info import (
+    ARTIFACT_LOCATION_TAG,
+    REQUEST_PREVIEW_KEY,
+    RESPONSE_PREVIEW_KEY,
+    build_trace_info,
+)
 from flowdeck.store.files.fsread import read_bytes, read_text_folder
 from flowdeck.store.files.meta import MetaError, parse_meta
-
-TRACE_NAME_TAG = "mlflow.traceName"
-SESSION_KEY = "mlflow.trace.session"
-TOKEN_USAGE_KEY = "mlflow.trace.tokenUsage"
-COST_KEY = "mlflow.trace.cost"
-ARTIFACT_LOCATION_TAG = "mlflow.artifactLocation"
-_STATUS_ALIASES = {"TRACE_STATUS_UNSPECIFIED": "STATE_UNSPECIFIED"}
 
 
 def _time_ms(value: Any) -> int:
@@ -41,14 +42,6 @@ def _time_ms(value: Any) -> int:
     return int(datetime.fromisoformat(text).timestamp() * 1000) if text else 0
 
 
-def _json_numbers(text: str | None) -> dict[str, Any]:
-    try:
-        data = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def read_trace_info(folder: str, experiment_id: str) -> TraceInfo:
     """One trace folder's TraceInfo (raises ``CorruptStore`` for a damaged trace_info.yaml)."""
     try:
@@ -57,33 +50,20 @@ def read_trace_info(folder: str, experiment_id: str) -> TraceInfo:
         raise CorruptStore(f"trace_info.yaml of {os.path.basename(folder)}: {error}") from None
     tags = read_text_folder(os.path.join(folder, "tags"))
     metadata = read_text_folder(os.path.join(folder, "request_metadata"))
-    status = str(meta.get("state") or meta.get("status") or "STATE_UNSPECIFIED")
     duration = meta.get("execution_duration_ms", meta.get("execution_time_ms"))
     if meta.get("trace_name") is not None:
         tags.setdefault(TRACE_NAME_TAG, str(meta["trace_name"]))
-    return TraceInfo(
+    return build_trace_info(
         trace_id=str(meta.get("trace_id") or meta.get("request_id") or os.path.basename(folder)),
         experiment_id=experiment_id,
         timestamp_ms=_time_ms(meta.get("request_time", meta.get("timestamp_ms"))),
         execution_time_ms=None if duration is None else int(duration),
-        status=_STATUS_ALIASES.get(status, status),
-        request_preview=meta.get("request_preview", metadata.get("mlflow.traceInputs")),
-        response_preview=meta.get("response_preview", metadata.get("mlflow.traceOutputs")),
-        client_request_id=meta.get("client_request_id"),
-        name=tags.get(TRACE_NAME_TAG),
-        session_id=metadata.get(SESSION_KEY),
+        status=str(meta.get("state") or meta.get("status") or "STATE_UNSPECIFIED"),
         tags=tags,
         metadata=metadata,
-        token_usage={
-            k: int(v)
-            for k, v in _json_numbers(metadata.get(TOKEN_USAGE_KEY)).items()
-            if isinstance(v, int | float)
-        },
-        cost={
-            k: float(v)
-            for k, v in _json_numbers(metadata.get(COST_KEY)).items()
-            if isinstance(v, int | float)
-        },
+        request_preview=meta.get("request_preview", metadata.get(REQUEST_PREVIEW_KEY)),
+        response_preview=meta.get("response_preview", metadata.get(RESPONSE_PREVIEW_KEY)),
+        client_request_id=meta.get("client_request_id"),
     )
 
 
@@ -160,8 +140,6 @@ class FileTracesMixin:
         max_results: int = 100,
         page_token: str | None = None,
     ) -> Page[TraceInfo]:
-        from flowdeck.store.sql.registry import decode_offset_token, encode_offset_token
-
         clauses = parse_trace_filter(filter_string)
         offset = decode_offset_token(page_token)
         pairs = self._trace_infos(experiment_ids)
@@ -174,9 +152,7 @@ class FileTracesMixin:
                 assessments[info.trace_id] = read_assessments(folder, info.trace_id)
         extras = TraceExtras(spans=spans, assessments=assessments)
         infos = sort_traces(filter_traces([i for i, _ in pairs], filter_string, extras), order_by)
-        page = infos[offset : offset + max_results]
-        more = offset + max_results < len(infos)
-        return Page(page, encode_offset_token(offset + max_results) if more else None)
+        return offset_page(infos, offset, max_results)
 
     def trace(self, trace_id: str) -> Trace:
         experiments = [e.experiment_id for e in self.experiment_folders()]  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import urlparse
 
 import requests
@@ -59,34 +59,45 @@ def _shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+class ClientOptions(TypedDict, total=False):
+    """How to talk to the server; an option left out comes from MLflow's environment variables.
+
+    ``username``/``password`` (Basic auth) or ``token`` (Bearer), ``timeout`` in seconds,
+    ``verify`` (bool or CA bundle path).
+    """
+
+    username: str | None
+    password: str | None
+    token: str | None
+    timeout: float | None
+    verify: bool | str | None
+
+
 class RestClient:
     """A ``requests.Session`` bound to one server base URL, raising ``FlowdeckError``s."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        token: str | None = None,
-        timeout: float | None = None,
-        verify: bool | str | None = None,
-    ) -> None:
+    def __init__(self, base_url: str, **options: Unpack[ClientOptions]) -> None:
+        unknown = options.keys() - ClientOptions.__annotations__.keys()
+        if unknown:
+            raise TypeError(f"Unknown RestClient options: {', '.join(sorted(unknown))}")
         self.base_url = base_url.rstrip("/")
+        timeout = options.get("timeout")
         self.timeout = float(timeout) if timeout is not None else self._env_timeout()
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = "flowdeck"
-        self.session.verify = self._verify(verify)
+        self.session.verify = self._verify(options.get("verify"))
         client_cert = os.environ.get("MLFLOW_TRACKING_CLIENT_CERT_PATH")
         if client_cert:
             self.session.cert = client_cert
         workspace = os.environ.get("MLFLOW_WORKSPACE")
         if workspace:
             self.session.headers["X-MLFLOW-WORKSPACE"] = workspace
-        authorization = self._authorization(username, password, token)
+        authorization = self._authorization(
+            options.get("username"), options.get("password"), options.get("token")
+        )
         if authorization:
             self.session.headers["Authorization"] = authorization
 
@@ -198,6 +209,15 @@ class RestClient:
             if response.status_code >= 400:
                 raise self._error(response, is_search)
             return response
+
+    def get_page(
+        self, endpoint: str, params: dict[str, Any], items_key: str, page_token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a GET search: its items and the next token (None on the last page)."""
+        if page_token:
+            params = {**params, "page_token": page_token}
+        data = self.get(endpoint, params)
+        return list(data.get(items_key) or ()), data.get("next_page_token") or None
 
     def iter_pages(
         self,

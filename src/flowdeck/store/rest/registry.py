@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 from flowdeck.core.entities import ModelVersion, Page, RegisteredModel
+from flowdeck.core.errors import InvalidFilter
+from flowdeck.core.model_versions import (
+    aliases_by_version,
+    build_model_version,
+    is_live,
+    newest_first,
+)
+from flowdeck.core.registry_filter import PROMPT_FILTER, mentions_prompt_tag, parse_model_filter
 from flowdeck.store.rest.client import RestClient
 from flowdeck.store.rest.runs import key_values
 
 MODELS_PAGE_MAX = 1000
 VERSIONS_PAGE_MAX = 200000
-DELETED_STAGE = "Deleted_Internal"
+SEARCH_ENDPOINT = "registered-models/search"
 
 
 def name_filter(name: str) -> str:
@@ -50,61 +60,121 @@ def registered_model(item: dict[str, Any]) -> RegisteredModel:
 def search_registered_models(
     client: RestClient, filter_string: str, page_token: str | None, max_results: int
 ) -> Page[RegisteredModel]:
-    """One page of registered models matching MLflow's registry filter grammar."""
-    params: dict[str, Any] = {"max_results": max(1, min(int(max_results), MODELS_PAGE_MAX))}
+    """One page of registered models and prompts matching MLflow's registry filter, by name.
+
+    The server leaves prompts out of a search unless the filter asks for
+    ``tags.`mlflow.prompt.is_prompt` = 'true'``. So when the filter does not mention that tag,
+    two searches run, the filter as given (models) and the filter AND that tag (prompts), and
+    their pages are merged by name; the page token then records where each search stands
+    (a Flowdeck token, not the server's). A filter that mentions the tag goes to the server
+    alone, with its rules: ``= 'true'`` (or ``!= 'false'``) returns only prompts, any other
+    comparison on that tag only models. Pages hold at most 1000 items (the server's limit).
+    """
+    size = max(1, min(int(max_results), MODELS_PAGE_MAX))
+    if mentions_prompt_tag(parse_model_filter(filter_string)):
+        return _search(client, filter_string, page_token, size)
+    cursors = _decode_cursors(page_token)
+    prompts_filter = (
+        f"{filter_string.strip()} AND {PROMPT_FILTER}" if filter_string.strip() else PROMPT_FILTER
+    )
+    streams = {
+        "models": _SearchStream(client, filter_string, size, cursors["models"]),
+        "prompts": _SearchStream(client, prompts_filter, size, cursors["prompts"]),
+    }
+    items: list[RegisteredModel] = []
+    while len(items) < size:
+        heads = [(stream.peek(), stream) for stream in streams.values()]
+        live = [(model, stream) for model, stream in heads if model is not None]
+        if not live:
+            break
+        items.append(min(live, key=lambda pair: pair[0].name)[1].pop())
+    after = {key: stream.cursor() for key, stream in streams.items()}
+    return Page(items, _encode_cursors(after) if any(after.values()) else None)
+
+
+def _search(
+    client: RestClient, filter_string: str, page_token: str | None, size: int
+) -> Page[RegisteredModel]:
+    params: dict[str, Any] = {"max_results": size}
     if filter_string:
         params["filter"] = filter_string
-    if page_token:
-        params["page_token"] = page_token
-    data = client.get("registered-models/search", params)
-    items = [registered_model(item) for item in data.get("registered_models") or ()]
-    return Page(items, data.get("next_page_token") or None)
+    items, next_token = client.get_page(SEARCH_ENDPOINT, params, "registered_models", page_token)
+    return Page([registered_model(item) for item in items], next_token)
 
 
-def _model_id(item: dict[str, Any]) -> str | None:
-    if item.get("model_id"):
-        return str(item["model_id"])
-    source = item.get("source") or ""
-    if source.startswith("models:/m-") and "/" not in source[len("models:/") :]:
-        return source[len("models:/") :]
-    return None
+class _SearchStream:
+    """One server search read in name order, resumable part-way through a server page."""
+
+    def __init__(
+        self, client: RestClient, filter_string: str, size: int, cursor: list[Any] | None
+    ) -> None:
+        self.client, self.filter_string, self.size = client, filter_string, size
+        self.finished = cursor is None
+        self.page_token: str | None = cursor[0] if cursor else None
+        self.taken: int = cursor[1] if cursor else 0
+        self.buffer: list[RegisteredModel] = []
+        self.next_token: str | None = None
+        self.loaded = False
+
+    def _load(self) -> None:
+        page = _search(self.client, self.filter_string, self.page_token, self.size)
+        self.buffer, self.next_token = page.items[self.taken :], page.next_token
+        self.loaded = True
+
+    def peek(self) -> RegisteredModel | None:
+        if self.finished:
+            return None
+        if not self.loaded:
+            self._load()
+        while not self.buffer and self.next_token:
+            self.page_token, self.taken = self.next_token, 0
+            self._load()
+        return self.buffer[0] if self.buffer else None
+
+    def pop(self) -> RegisteredModel:
+        self.taken += 1
+        return self.buffer.pop(0)
+
+    def cursor(self) -> list[Any] | None:
+        """``[server page token, items taken from that page]``, or None when nothing is left."""
+        if self.finished:
+            return None
+        if not self.loaded or self.buffer:
+            return [self.page_token, self.taken]
+        return [self.next_token, 0] if self.next_token else None
 
 
-def model_version(item: dict[str, Any], aliases: dict[int, tuple[str, ...]]) -> ModelVersion:
-    version = int(item["version"])
-    return ModelVersion(
-        name=item["name"],
-        version=version,
-        creation_time=item.get("creation_timestamp"),
-        last_updated_time=item.get("last_updated_timestamp"),
-        current_stage=item.get("current_stage") or "None",
-        description=item.get("description"),
-        user_id=item.get("user_id"),
-        source=item.get("source"),
-        run_id=item.get("run_id") or None,
-        status=item.get("status"),
-        status_message=item.get("status_message"),
-        run_link=item.get("run_link") or None,
-        storage_location=item.get("storage_location"),
-        model_id=_model_id(item),
-        tags=key_values(item.get("tags")),
-        aliases=tuple(sorted(aliases.get(version, ()))),
-    )
+def _encode_cursors(cursors: dict[str, list[Any] | None]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(cursors).encode()).decode()
+
+
+def _decode_cursors(token: str | None) -> dict[str, list[Any] | None]:
+    if not token:
+        return {"models": [None, 0], "prompts": [None, 0]}
+    try:
+        cursors = json.loads(base64.urlsafe_b64decode(token))
+        for key in ("models", "prompts"):
+            cursor = cursors[key]
+            if cursor is not None and not (
+                isinstance(cursor[0], str | None) and isinstance(cursor[1], int) and cursor[1] >= 0
+            ):
+                raise ValueError(cursor)
+        return cursors
+    except Exception as exc:
+        raise InvalidFilter(f"Invalid page token {token!r}.") from exc
 
 
 def model_versions(client: RestClient, name: str) -> list[ModelVersion]:
     """Every live version of one model, newest first, with tags and aliases."""
     model = client.get("registered-models/get", {"name": name}).get("registered_model") or {}
-    by_version: dict[int, list[str]] = {}
-    for alias, version in _aliases(model).items():
-        by_version.setdefault(version, []).append(alias)
-    aliases = {version: tuple(names) for version, names in by_version.items()}
+    aliases = aliases_by_version(_aliases(model))
     params = {"filter": name_filter(name), "max_results": VERSIONS_PAGE_MAX}
     versions = []
     for page in client.iter_pages("GET", "model-versions/search", params, "model_versions"):
         for item in page:
-            if item.get("current_stage") == DELETED_STAGE or item.get("name") != name:
+            if not is_live(item) or item.get("name") != name:
                 continue
-            versions.append(model_version(item, aliases))
-    versions.sort(key=lambda version: version.version, reverse=True)
-    return versions
+            version = int(item["version"])
+            tags = key_values(item.get("tags"))
+            versions.append(build_model_version(item, tags, aliases.get(version, [])))
+    return newest_first(versions)

@@ -17,7 +17,7 @@ from flowdeck.core.run_tables import (
     RunTables,
 )
 from flowdeck.core.runs_frame import build_runs_frame
-from flowdeck.store.base import EXPERIMENT_COLUMNS
+from flowdeck.store.experiment_frame import experiments_frame
 from flowdeck.store.rest.client import RestClient
 
 SEARCH_MAX_RESULTS = 50000
@@ -40,10 +40,6 @@ def key_values(items: Iterable[dict[str, Any]] | None) -> dict[str, str]:
     return {item["key"]: item.get("value", "") for item in items or ()}
 
 
-def _experiment_sort_key(experiment_id: str) -> tuple[int, int, str]:
-    return (0, int(experiment_id), "") if experiment_id.isdigit() else (1, 0, experiment_id)
-
-
 # --- experiments ----------------------------------------------------------------------------
 
 
@@ -64,13 +60,7 @@ def read_experiments(client: RestClient, view: str) -> pd.DataFrame:
                     "tags": key_values(item.get("tags")),
                 }
             )
-    records.sort(key=lambda record: _experiment_sort_key(record["experiment_id"]))
-    frame = pd.DataFrame.from_records(records, columns=EXPERIMENT_COLUMNS)
-    for name in ("creation_time", "last_update_time"):
-        frame[name] = frame[name].astype("Int64")
-    for name in ("experiment_id", "name", "artifact_location", "lifecycle_stage", "tags"):
-        frame[name] = frame[name].astype(object)
-    return frame
+    return experiments_frame(records)
 
 
 # --- runs -------------------------------------------------------------------------------------

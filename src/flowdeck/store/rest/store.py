@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Unpack
 from urllib.parse import urlparse
 
 import numpy as np
@@ -30,39 +31,23 @@ from flowdeck.store.base import (
     Store,
 )
 from flowdeck.store.rest import artifacts, history, registry, runs, traces
-from flowdeck.store.rest.client import RestClient
+from flowdeck.store.rest.client import ClientOptions, RestClient
 from flowdeck.store.rest.logged_models import search_logged_models
 
 
 class RestStore(Store):
     """A remote tracking server (``http(s)://host[:port][/prefix]``), read with ``requests``.
 
-    Options: ``username``/``password`` (Basic auth) or ``token`` (Bearer), ``timeout`` in
-    seconds, ``verify`` (bool or CA bundle path); unset ones come from MLflow's environment
-    variables. Connecting is lazy: nothing is sent until the first call.
+    Options are ``ClientOptions`` (credentials, timeout, TLS verification); unset ones come
+    from MLflow's environment variables. Connecting is lazy: nothing is sent until the first
+    call.
     """
 
     kind = "rest"
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        token: str | None = None,
-        timeout: float | None = None,
-        verify: bool | str | None = None,
-    ) -> None:
+    def __init__(self, base_url: str, **options: Unpack[ClientOptions]) -> None:
         super().__init__(base_url.rstrip("/"))
-        self.client = RestClient(
-            self.location,
-            username=username,
-            password=password,
-            token=token,
-            timeout=timeout,
-            verify=verify,
-        )
+        self.client = RestClient(self.location, **options)
         self._artifact_uris: dict[str, str | None] = {}
         self._lock = threading.Lock()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,16 +11,16 @@ from flowdeck.core.assessments import assessment_from_dict
 from flowdeck.core.entities import Page, Trace, TraceInfo
 from flowdeck.core.errors import CorruptStore, NotFound
 from flowdeck.core.spans import parse_spans
+from flowdeck.core.trace_info import (
+    REQUEST_PREVIEW_KEY,
+    RESPONSE_PREVIEW_KEY,
+    SPANS_LOCATION_TAG,
+    build_trace_info,
+)
 from flowdeck.store.rest.client import EndpointMissing, RestClient
 from flowdeck.store.rest.runs import key_values
 
 TRACES_PAGE_MAX = 500
-TRACE_NAME_TAG = "mlflow.traceName"
-SPANS_LOCATION_TAG = "mlflow.trace.spansLocation"
-SESSION_KEY = "mlflow.trace.session"
-TOKEN_USAGE_KEY = "mlflow.trace.tokenUsage"
-COST_KEY = "mlflow.trace.cost"
-_STATUS_ALIASES = {"TRACE_STATUS_UNSPECIFIED": "STATE_UNSPECIFIED"}
 _FRACTION = re.compile(r"\.(\d+)")
 
 
@@ -44,53 +43,12 @@ def duration_ms(text: Any) -> int | None:
     return int(round(float(str(text).rstrip("s")) * 1000))
 
 
-def _json_numbers(text: str | None, kind: type) -> dict[str, Any]:
-    try:
-        value = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    if not isinstance(value, dict):
-        return {}
-    return {k: kind(v) for k, v in value.items() if isinstance(v, int | float)}
-
-
-def _info(
-    *,
-    trace_id: str,
-    experiment_id: str,
-    timestamp_ms: int,
-    execution_time_ms: int | None,
-    status: str,
-    tags: dict[str, str],
-    metadata: dict[str, str],
-    request_preview: str | None,
-    response_preview: str | None,
-    client_request_id: str | None,
-) -> TraceInfo:
-    return TraceInfo(
-        trace_id=trace_id,
-        experiment_id=experiment_id,
-        timestamp_ms=timestamp_ms,
-        execution_time_ms=execution_time_ms,
-        status=_STATUS_ALIASES.get(status, status),
-        request_preview=request_preview,
-        response_preview=response_preview,
-        client_request_id=client_request_id,
-        name=tags.get(TRACE_NAME_TAG),
-        session_id=metadata.get(SESSION_KEY),
-        tags=tags,
-        metadata=metadata,
-        token_usage=_json_numbers(metadata.get(TOKEN_USAGE_KEY), int),
-        cost=_json_numbers(metadata.get(COST_KEY), float),
-    )
-
-
 def trace_info_v3(item: dict[str, Any]) -> TraceInfo:
     """A TraceInfo from the v3 JSON (``traces/search`` and ``traces/get``)."""
     location = item.get("trace_location") or {}
     experiment = location.get("mlflow_experiment") or {}
     metadata = {str(k): str(v) for k, v in (item.get("trace_metadata") or {}).items()}
-    return _info(
+    return build_trace_info(
         trace_id=item["trace_id"],
         experiment_id=str(experiment.get("experiment_id", "")),
         timestamp_ms=rfc3339_ms(item.get("request_time")),
@@ -98,8 +56,8 @@ def trace_info_v3(item: dict[str, Any]) -> TraceInfo:
         status=item.get("state") or "STATE_UNSPECIFIED",
         tags={str(k): str(v) for k, v in (item.get("tags") or {}).items()},
         metadata=metadata,
-        request_preview=item.get("request_preview", metadata.get("mlflow.traceInputs")),
-        response_preview=item.get("response_preview", metadata.get("mlflow.traceOutputs")),
+        request_preview=item.get("request_preview", metadata.get(REQUEST_PREVIEW_KEY)),
+        response_preview=item.get("response_preview", metadata.get(RESPONSE_PREVIEW_KEY)),
         client_request_id=item.get("client_request_id"),
     )
 
@@ -107,7 +65,7 @@ def trace_info_v3(item: dict[str, Any]) -> TraceInfo:
 def trace_info_v2(item: dict[str, Any]) -> TraceInfo:
     """A TraceInfo from the 2.x JSON (``request_id``, ``timestamp_ms``, key/value lists)."""
     metadata = key_values(item.get("request_metadata"))
-    return _info(
+    return build_trace_info(
         trace_id=item["request_id"],
         experiment_id=str(item.get("experiment_id", "")),
         timestamp_ms=int(item.get("timestamp_ms") or 0),
@@ -115,8 +73,8 @@ def trace_info_v2(item: dict[str, Any]) -> TraceInfo:
         status=item.get("status") or "STATE_UNSPECIFIED",
         tags=key_values(item.get("tags")),
         metadata=metadata,
-        request_preview=metadata.get("mlflow.traceInputs"),
-        response_preview=metadata.get("mlflow.traceOutputs"),
+        request_preview=metadata.get(REQUEST_PREVIEW_KEY),
+        response_preview=metadata.get(RESPONSE_PREVIEW_KEY),
         client_request_id=None,
     )
 
@@ -165,11 +123,8 @@ def _search_traces_v2(
     }
     if filter_string:
         params["filter"] = filter_string
-    if page_token:
-        params["page_token"] = page_token
-    data = client.get("traces", params)
-    items = [trace_info_v2(item) for item in data.get("traces") or ()]
-    return Page(items, data.get("next_page_token") or None)
+    items, next_token = client.get_page("traces", params, "traces", page_token)
+    return Page([trace_info_v2(item) for item in items], next_token)
 
 
 def get_trace(client: RestClient, trace_id: str) -> Trace:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -181,6 +183,15 @@ def translate_error(exc: BaseException, uri: str) -> FlowdeckError:
     ):
         return StoreUnreachable(f"The database at {where} cannot be reached.", detail=message)
     return CorruptStore(f"Reading {where} failed: {message}", detail=message)
+
+
+@contextmanager
+def translated_errors(uri: str) -> Iterator[None]:
+    """Re-raise driver errors from the block as typed errors (``translate_error``)."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise translate_error(exc, uri) from exc
 
 
 def _mysql_code(error: BaseException) -> int | None:

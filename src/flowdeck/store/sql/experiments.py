@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from flowdeck.store.base import EXPERIMENT_COLUMNS
+from flowdeck.store.experiment_frame import experiments_frame
 from flowdeck.store.sql.schema import SqlSchema, table_of
 
 DEFAULT_WORKSPACE = "default"
@@ -57,10 +58,4 @@ def read_experiments(engine: Engine, schema: SqlSchema, view: str) -> pd.DataFra
                 "tags": tags.get(experiment_id, {}),
             }
         )
-    records.sort(key=lambda record: int(record["experiment_id"]))
-    frame = pd.DataFrame.from_records(records, columns=EXPERIMENT_COLUMNS)
-    for name in ("creation_time", "last_update_time"):
-        frame[name] = frame[name].astype("Int64")
-    for name in ("experiment_id", "name", "artifact_location", "lifecycle_stage", "tags"):
-        frame[name] = frame[name].astype(object)
-    return frame
+    return experiments_frame(records)

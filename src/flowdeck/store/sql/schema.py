@@ -31,6 +31,10 @@ class SqlSchema:
     def has_column(self, table: str, column: str) -> bool:
         return column in self.columns.get(table, frozenset())
 
+    def present_table(self, name: str, *column_names: str) -> TableClause:
+        """``table_of`` with only those of the columns this database has."""
+        return table_of(name, *(c for c in column_names if self.has_column(name, c)))
+
     @property
     def workspaces(self) -> bool:
         """True when the database has MLflow 3.10+ workspace columns."""

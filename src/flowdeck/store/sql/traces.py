@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from flowdeck.core.assessments import assessment_from_row
 from flowdeck.core.entities import Assessment, Page, Span, Trace, TraceInfo
 from flowdeck.core.errors import CorruptStore, NotFound, Unsupported
+from flowdeck.core.paging import decode_offset_token, offset_page
 from flowdeck.core.spans import parse_span_texts, parse_traces_json
 from flowdeck.core.trace_filter import (
     SOURCE_RUN_KEY,
@@ -26,16 +28,20 @@ from flowdeck.core.trace_filter import (
     sort_traces,
     trace_matches,
 )
-from flowdeck.store.sql.registry import decode_offset_token, encode_offset_token
+from flowdeck.core.trace_info import (
+    ARTIFACT_LOCATION_TAG,
+    COST_KEY,
+    REQUEST_PREVIEW_KEY,
+    RESPONSE_PREVIEW_KEY,
+    SESSION_KEY,
+    SPANS_LOCATION_TAG,
+    TOKEN_USAGE_KEY,
+    build_trace_info,
+)
 from flowdeck.store.sql.schema import table_of
 
 log = logging.getLogger(__name__)
 
-SPANS_LOCATION_TAG = "mlflow.trace.spansLocation"
-ARTIFACT_LOCATION_TAG = "mlflow.artifactLocation"
-SESSION_KEY = "mlflow.trace.session"
-TOKEN_USAGE_KEY = "mlflow.trace.tokenUsage"
-COST_KEY = "mlflow.trace.cost"
 TOKEN_COLUMNS = (
     "input_tokens",
     "output_tokens",
@@ -46,27 +52,42 @@ TOKEN_COLUMNS = (
 )
 COST_COLUMNS = ("input_cost", "output_cost", "total_cost")
 _INFO_COLUMNS = (
-    "request_id", "experiment_id", "timestamp_ms", "execution_time_ms", "status",
-    "client_request_id", "request_preview", "response_preview", "trace_name", "session_id",
-    *TOKEN_COLUMNS, *COST_COLUMNS,
+    "request_id",
+    "experiment_id",
+    "timestamp_ms",
+    "execution_time_ms",
+    "status",
+    "client_request_id",
+    "request_preview",
+    "response_preview",
+    "trace_name",
+    "session_id",
+    *TOKEN_COLUMNS,
+    *COST_COLUMNS,
 )
 _ASSESSMENT_COLUMNS = (
-    "assessment_id", "trace_id", "name", "assessment_type", "value", "error",
-    "created_timestamp", "last_updated_timestamp", "source_type", "source_id", "run_id",
-    "span_id", "rationale", "overrides", "valid", "assessment_metadata",
+    "assessment_id",
+    "trace_id",
+    "name",
+    "assessment_type",
+    "value",
+    "error",
+    "created_timestamp",
+    "last_updated_timestamp",
+    "source_type",
+    "source_id",
+    "run_id",
+    "span_id",
+    "rationale",
+    "overrides",
+    "valid",
+    "assessment_metadata",
 )
-_STATUS_ALIASES = {"TRACE_STATUS_UNSPECIFIED": "STATE_UNSPECIFIED"}
 
 
-def _json_dict(text: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _build_info(row: Mapping[str, Any], tags: dict[str, str], metadata: dict[str, str]) -> TraceInfo:
+def _build_info(
+    row: Mapping[str, Any], tags: dict[str, str], metadata: dict[str, str]
+) -> TraceInfo:
     """A TraceInfo with MLflow's compatibility tags/metadata added back from 3.17 columns."""
     if row.get("trace_name") is not None:
         tags[TRACE_NAME_TAG] = row["trace_name"]
@@ -81,26 +102,20 @@ def _build_info(row: Mapping[str, Any], tags: dict[str, str], metadata: dict[str
     if "request_preview" in row:
         request_preview, response_preview = row["request_preview"], row["response_preview"]
     else:
-        request_preview = metadata.get("mlflow.traceInputs")
-        response_preview = metadata.get("mlflow.traceOutputs")
-    status = str(row["status"])
-    return TraceInfo(
+        request_preview = metadata.get(REQUEST_PREVIEW_KEY)
+        response_preview = metadata.get(RESPONSE_PREVIEW_KEY)
+    duration = row["execution_time_ms"]
+    return build_trace_info(
         trace_id=row["request_id"],
         experiment_id=str(row["experiment_id"]),
         timestamp_ms=int(row["timestamp_ms"]),
-        execution_time_ms=None if row["execution_time_ms"] is None else int(row["execution_time_ms"]),
-        status=_STATUS_ALIASES.get(status, status),
+        execution_time_ms=None if duration is None else int(duration),
+        status=str(row["status"]),
+        tags=tags,
+        metadata=metadata,
         request_preview=request_preview,
         response_preview=response_preview,
         client_request_id=row.get("client_request_id"),
-        name=tags.get(TRACE_NAME_TAG),
-        session_id=metadata.get(SESSION_KEY),
-        tags=tags,
-        metadata=metadata,
-        token_usage={k: int(v) for k, v in _json_dict(metadata.get(TOKEN_USAGE_KEY)).items()
-                     if isinstance(v, int | float)},
-        cost={k: float(v) for k, v in _json_dict(metadata.get(COST_KEY)).items()
-              if isinstance(v, int | float)},
     )
 
 
@@ -133,19 +148,18 @@ def _int_ids(experiment_ids: Iterable[str]) -> list[int]:
 class SqlTracesMixin:
     """Trace methods of SqlStore: ``search_traces`` and ``trace``.
 
-    Uses ``self.engine`` (a read-only SQLAlchemy Engine) and ``self.schema`` (a ``SqlSchema``
-    with ``has_table``/``has_column``/``revision``) provided by ``SqlStore``.
+    Uses ``self.connect()`` (a read-only connection whose driver errors become typed errors)
+    and ``self.schema`` (a ``SqlSchema`` with ``has_table``/``has_column``/``revision``)
+    provided by ``SqlStore``.
     """
 
-    engine: Any
+    connect: Callable[[], AbstractContextManager[Any]]
     schema: Any
 
-    def _trace_table(self, name: str, *columns: str) -> Any:
-        return table_of(name, *(c for c in columns if self.schema.has_column(name, c)))
-
-    def _read_infos(self, connection: Any, where_experiments: list[int] | None,
-                    trace_id: str | None = None) -> list[TraceInfo]:
-        info = self._trace_table("trace_info", *_INFO_COLUMNS)
+    def _read_infos(
+        self, connection: Any, where_experiments: list[int] | None, trace_id: str | None = None
+    ) -> list[TraceInfo]:
+        info = self.schema.present_table("trace_info", *_INFO_COLUMNS)
         tags = table_of("trace_tags", "request_id", "key", "value")
         metadata = table_of("trace_request_metadata", "request_id", "key", "value")
         if trace_id is not None:
@@ -160,9 +174,11 @@ class SqlTracesMixin:
         for table, target in ((tags, tags_by_trace), (metadata, metadata_by_trace)):
             if not self.schema.has_table(table.name):
                 continue
-            query = select(table.c.request_id, table.c.key, table.c.value).join(
-                info, info.c.request_id == table.c.request_id
-            ).where(*scope)
+            query = (
+                select(table.c.request_id, table.c.key, table.c.value)
+                .join(info, info.c.request_id == table.c.request_id)
+                .where(*scope)
+            )
             for request_id, key, value in connection.execute(query):
                 target.setdefault(request_id, {})[key] = value
         return [
@@ -174,29 +190,36 @@ class SqlTracesMixin:
             for row in rows
         ]
 
-    def _filter_extras(self, connection: Any, experiments: list[int], clauses: Sequence[Any]
-                       ) -> TraceExtras:
+    def _filter_extras(
+        self, connection: Any, experiments: list[int], clauses: Sequence[Any]
+    ) -> TraceExtras:
         info = table_of("trace_info", "request_id", "experiment_id")
         spans: dict[str, list[SpanRow]] = {}
         assessments: dict[str, list[Assessment]] = {}
         linked: dict[str, frozenset[str]] = {}
         if needs_spans(clauses) and self.schema.has_table("spans"):
-            table = table_of("spans", "trace_id", "experiment_id", "name", "type", "status",
-                             "content")
-            wants_content = any(c.kind == "span" and c.key not in ("name", "type", "status")
-                                for c in clauses)
+            table = table_of(
+                "spans", "trace_id", "experiment_id", "name", "type", "status", "content"
+            )
+            wants_content = any(
+                c.kind == "span" and c.key not in ("name", "type", "status") for c in clauses
+            )
             content = table.c.content if wants_content else table.c.name
-            query = select(table.c.trace_id, table.c.name, table.c.type, table.c.status,
-                           content).where(table.c.experiment_id.in_(experiments))
+            query = select(
+                table.c.trace_id, table.c.name, table.c.type, table.c.status, content
+            ).where(table.c.experiment_id.in_(experiments))
             for trace_id, name, span_type, status, text in connection.execute(query):
                 spans.setdefault(trace_id, []).append(
-                    SpanRow(name or "", span_type or "", status or "",
-                            text if wants_content else "")
+                    SpanRow(
+                        name or "", span_type or "", status or "", text if wants_content else ""
+                    )
                 )
         if needs_assessments(clauses) and self.schema.has_table("assessments"):
-            table = self._trace_table("assessments", *_ASSESSMENT_COLUMNS)
-            query = select(table).join(info, info.c.request_id == table.c.trace_id).where(
-                info.c.experiment_id.in_(experiments)
+            table = self.schema.present_table("assessments", *_ASSESSMENT_COLUMNS)
+            query = (
+                select(table)
+                .join(info, info.c.request_id == table.c.trace_id)
+                .where(info.c.experiment_id.in_(experiments))
             )
             for row in connection.execute(query).mappings():
                 try:
@@ -205,13 +228,22 @@ class SqlTracesMixin:
                     log.warning("%s", exc)
                     continue
                 assessments.setdefault(item.trace_id, []).append(item)
-        run_values = {c.value for c in clauses if c.kind == "metadata" and c.key == SOURCE_RUN_KEY
-                      and c.comparator == "="}
+        run_values = {
+            c.value
+            for c in clauses
+            if c.kind == "metadata" and c.key == SOURCE_RUN_KEY and c.comparator == "="
+        }
         if run_values and self.schema.has_table("entity_associations"):
-            table = table_of("entity_associations", "source_type", "source_id",
-                             "destination_type", "destination_id")
+            table = table_of(
+                "entity_associations",
+                "source_type",
+                "source_id",
+                "destination_type",
+                "destination_id",
+            )
             query = select(table.c.source_id, table.c.destination_id).where(
-                table.c.source_type == "trace", table.c.destination_type == "run",
+                table.c.source_type == "trace",
+                table.c.destination_type == "run",
                 table.c.destination_id.in_(run_values),
             )
             found: dict[str, set[str]] = {}
@@ -235,21 +267,18 @@ class SqlTracesMixin:
         if not experiments or not self.schema.has_table("trace_info"):
             sort_traces([], order_by)  # still reject a bad order_by
             return Page([], None)
-        with self.engine.connect() as connection:
+        with self.connect() as connection:
             infos = self._read_infos(connection, experiments)
             extras = self._filter_extras(connection, experiments, clauses) if clauses else None
         if clauses:
             infos = [info for info in infos if trace_matches(info, clauses, extras)]
-        infos = sort_traces(infos, order_by)
-        page = infos[offset : offset + max_results]
-        more = len(page) == max_results and offset + max_results < len(infos)
-        return Page(page, encode_offset_token(offset + max_results) if more else None)
+        return offset_page(sort_traces(infos, order_by), offset, max_results)
 
     def trace(self, trace_id: str) -> Trace:
         """One trace with all its spans (table or ``traces.json``) and its assessments."""
         if not self.schema.has_table("trace_info"):
             raise NotFound(f"Trace {trace_id} does not exist: this database has no traces.")
-        with self.engine.connect() as connection:
+        with self.connect() as connection:
             infos = self._read_infos(connection, None, trace_id=trace_id)
             if not infos:
                 raise NotFound(f"Trace {trace_id} does not exist.")
@@ -278,7 +307,7 @@ class SqlTracesMixin:
     def _trace_assessments(self, connection: Any, trace_id: str) -> list[Assessment]:
         if not self.schema.has_table("assessments"):
             return []
-        table = self._trace_table("assessments", *_ASSESSMENT_COLUMNS)
+        table = self.schema.present_table("assessments", *_ASSESSMENT_COLUMNS)
         query = select(table).where(table.c.trace_id == trace_id)
         if "created_timestamp" in table.c:
             query = query.order_by(table.c.created_timestamp)
