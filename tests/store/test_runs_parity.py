@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy
 from runs_parity_data import WrittenStore, write_store
+from tests.helpers.realworld import HOUSING_DB as REALWORLD_DB
 
 from flowdeck.core.run_tables import RunTables
 from flowdeck.core.runs_frame import build_runs_frame
@@ -201,11 +201,6 @@ def test_sqlite_parity_max_results(sqlite_store, max_results, order_by):
 def test_parity_case_count():
     assert len(CASES) >= 40 * 3
     print(f"runs parity cases: {len(CASES)} filter/order/view + 12 max_results")
-
-
-REALWORLD_DB = (
-    Path(__file__).resolve().parents[3] / "shared/realworld/housing-2025-sqlite/mlflow.db"
-)
 
 
 @pytest.mark.skipif(

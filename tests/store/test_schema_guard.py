@@ -10,13 +10,12 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
+from tests.helpers.realworld import REALWORLD
 from writer_stores import copy_template, files_template, sqlite_template
 
 from flowdeck.core.errors import ReadOnlyStore
 from flowdeck.store import open_store, schema_guard
 from flowdeck.store.writer import StoreWriter
-
-REALWORLD = Path("/work/shared/realworld")
 
 
 def _digest(path: Path) -> str:

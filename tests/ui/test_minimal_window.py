@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import Qt
+from tests.helpers.realworld import HOUSING_DB as REALWORLD_DB
 
 from flowdeck.ui.app import create_window
 from flowdeck.ui.minimal_window import MinimalWindow
 
 HTML_RUN_NAME = "<b>bold</b> & <i>run</i>"
-REALWORLD_DB = Path("/work/shared/realworld/housing-2025-sqlite/mlflow.db")
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.helpers.realworld import GENRE_MLRUNS as REALWORLD
 from tests.store.files.conftest import assert_same_runs, mlflow_search
 
 from flowdeck.store.files import FileStore
 from flowdeck.store.files.meta import parse_meta
 from flowdeck.store.files.metrics import latest_points, parse_metric_files
-
-REALWORLD = Path("/work/shared/realworld/genre-2021-files/mlruns")
 
 
 def _run_folder(data, run_id: str) -> Path:

@@ -11,15 +11,13 @@ import pytest
 from flowdeck.store.base import CAP_LOGGED_MODELS
 from flowdeck.store.sql import SqlStore
 
-DDL = Path("/work/shared/reference/mlflow-2.22-sqlite-schema.sql")
+DDL = Path(__file__).resolve().parents[2] / "data" / "mlflow-2.22-sqlite-schema.sql"
 RUN = "a" * 32
 T0 = 1_600_000_000_000
 
 
 @pytest.fixture(scope="module")
 def old_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not DDL.is_file():
-        pytest.skip("the reference schema dumps are not beside the project")
     path = tmp_path_factory.mktemp("old") / "mlflow-2.22.db"
     connection = sqlite3.connect(path)
     connection.executescript(DDL.read_text())

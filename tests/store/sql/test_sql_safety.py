@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sql_store_data import WrittenStore, file_hash
+from tests.helpers.realworld import HOUSING_DB as REALWORLD_DB
 
 from flowdeck.core.errors import (
     AuthenticationFailed,
@@ -19,8 +20,6 @@ from flowdeck.core.errors import (
 )
 from flowdeck.store.locations import sqlite_path
 from flowdeck.store.sql import SqlStore
-
-REALWORLD_DB = Path("/work/shared/realworld/housing-2025-sqlite/mlflow.db")
 
 
 def read_everything(store: SqlStore) -> int:
