@@ -63,6 +63,45 @@ def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
         yield home
 
 
+# MLflow's fluent API keeps process-wide state (env vars, the active experiment, a run stack).
+_MLFLOW_ENV = (
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_REGISTRY_URI",
+    "MLFLOW_EXPERIMENT_ID",
+    "MLFLOW_EXPERIMENT_NAME",
+    "MLFLOW_RUN_ID",
+)
+
+
+def _reset_mlflow_globals() -> None:
+    """Back to the session's start: no MLflow variables set, no active run or experiment."""
+    fluent = sys.modules.get("mlflow.tracking.fluent")
+    if fluent is not None:
+        for _ in range(10):  # a run left open by a failed test; its store may be gone already
+            if fluent.active_run() is None:
+                break
+            try:
+                fluent.end_run()
+            except Exception:  # noqa: BLE001 - the stack is popped before the store is called
+                break
+        fluent._active_experiment_id = None
+        sys.modules["mlflow"].set_tracking_uri(None)
+    for name in _MLFLOW_ENV:  # after set_tracking_uri, which writes the variable again
+        os.environ.pop(name, None)
+
+
+@pytest.fixture(autouse=True)
+def clean_mlflow_state(isolated_user_dirs: Path) -> Iterator[None]:
+    """Each test starts, and leaves, MLflow's global state as the session began.
+
+    Reset after the test too: session fixtures built during the next test's setup run before
+    any function-scoped fixture of that test could clean up.
+    """
+    _reset_mlflow_globals()
+    yield
+    _reset_mlflow_globals()
+
+
 def _skip_or_fail(reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(reason)

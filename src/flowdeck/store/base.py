@@ -89,6 +89,11 @@ class Store(ABC):
         """The URI MLflow's own client would use for this store."""
         return self.location
 
+    @property
+    def problems(self) -> list[str]:
+        """Plain-language notes on what was skipped while reading (a broken run, a bad line)."""
+        return []
+
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release connections and thread pools."""
 

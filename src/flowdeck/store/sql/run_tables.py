@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from flowdeck.core.run_tables import (
     RunTables,
 )
 from flowdeck.store.sql import sqlite_arrow
+
+logger = logging.getLogger(__name__)
 
 DATASET_CONTEXT_TAG = "mlflow.data.context"
 VIEW_STAGES = {"active": ("active",), "deleted": ("deleted",), "all": ("active", "deleted")}
@@ -168,11 +171,17 @@ def load_run_tables(
     scope = _run_scope(experiment_ids, view)
     with engine.connect() as conn:
         table_names = set(sa.inspect(conn).get_table_names())
+        tables = None
         if sqlite_file is not None and sqlite_arrow.available():
-            tables = sqlite_arrow.load_run_tables_arrow(
-                sqlite_file, _experiment_keys(experiment_ids), VIEW_STAGES[view]
-            )
-        else:
+            try:
+                tables = sqlite_arrow.load_run_tables_arrow(
+                    sqlite_file, _experiment_keys(experiment_ids), VIEW_STAGES[view]
+                )
+            except Exception:  # noqa: BLE001 - the generic path below reads every valid store
+                logger.warning(
+                    "Arrow read of %s failed; reading row by row", sqlite_file, exc_info=True
+                )
+        if tables is None:
             tables = RunTables(
                 runs=_load_runs(conn, scope),
                 metrics=_load_latest_metrics(conn, scope),

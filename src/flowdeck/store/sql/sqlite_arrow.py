@@ -18,6 +18,12 @@ from flowdeck.core.run_tables import RunTables
 
 # Below this share of all runs, joining on the runs table is cheaper than scanning everything.
 FULL_SCAN_SHARE = 0.5
+NULL_SUFFIX = "__is_null"
+
+# ADBC infers a column's Arrow type from its first rows, so a column that starts with NULLs
+# and holds text later fails. Every column is therefore read with a fixed type and no NULLs,
+# plus a flag column where NULL can occur.
+_SQL_TYPES = {"text": ("TEXT", "''"), "int": ("INTEGER", "0"), "real": ("REAL", "0.0")}
 
 
 def available() -> bool:
@@ -27,6 +33,49 @@ def available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def _select(columns: Sequence[tuple[str, str, str, bool]]) -> str:
+    """SELECT list for (expression, alias, kind, nullable) with fixed types and NULL flags."""
+    parts = []
+    for expression, alias, kind, nullable in columns:
+        sql_type, default = _SQL_TYPES[kind]
+        parts.append(f"CAST(COALESCE({expression}, {default}) AS {sql_type}) AS {alias}")
+        if nullable:
+            parts.append(f"({expression} IS NULL) AS {alias}{NULL_SUFFIX}")
+    return ", ".join(parts)
+
+
+RUN_SELECT = _select(
+    [
+        ("r.run_uuid", "run_id", "text", False),
+        ("r.experiment_id", "experiment_id", "int", False),
+        ("r.name", "run_name", "text", True),
+        ("r.status", "status", "text", True),
+        ("r.user_id", "user_id", "text", True),
+        ("r.artifact_uri", "artifact_uri", "text", True),
+        ("r.start_time", "start_time", "int", True),
+        ("r.end_time", "end_time", "int", True),
+        ("r.lifecycle_stage", "lifecycle_stage", "text", True),
+    ]
+)
+METRIC_SELECT = _select(
+    [
+        ("t.run_uuid", "run_id", "text", False),
+        ("t.key", "key", "text", False),
+        ("t.value", "value", "real", False),
+        ("t.step", "step", "int", True),
+        ("t.timestamp", "timestamp", "int", True),
+        ("t.is_nan", "is_nan", "int", False),
+    ]
+)
+KEY_VALUE_SELECT = _select(
+    [
+        ("t.run_uuid", "run_id", "text", False),
+        ("t.key", "key", "text", False),
+        ("t.value", "value", "text", True),
+    ]
+)
 
 
 def load_run_tables_arrow(
@@ -42,72 +91,93 @@ def load_run_tables_arrow(
     connection = adbc.connect(f"file:{quote(str(path))}?mode=ro")
     try:
 
-        def query(sql: str):  # -> pyarrow.Table
+        def query(sql: str) -> pd.DataFrame | object:
             with connection.cursor() as cursor:
                 cursor.execute(sql)
                 return cursor.fetch_arrow_table()
 
-        runs = query(
-            "SELECT r.run_uuid AS run_id, r.experiment_id, r.name AS run_name, r.status, "
-            "r.user_id, r.artifact_uri, r.start_time, r.end_time, r.lifecycle_stage "
-            f"FROM runs r WHERE {scope}"
-        )
+        runs = query(f"SELECT {RUN_SELECT} FROM runs r WHERE {scope}")
         total_runs = query("SELECT count(*) AS n FROM runs")["n"][0].as_py()
-        full_scan = len(runs) >= FULL_SCAN_SHARE * total_runs
+        full_scan = runs.num_rows >= FULL_SCAN_SHARE * total_runs
 
-        def per_run(table: str, columns: str):  # -> pyarrow.Table
+        def per_run(table: str, select: str):  # -> pyarrow.Table or None when empty
+            if runs.num_rows == 0:
+                return None
             if full_scan:
-                rows = query(f"SELECT t.run_uuid AS run_id, {columns} FROM {table} t")
-                return rows.filter(pc.is_in(rows["run_id"], value_set=runs["run_id"]))
-            return query(
-                f"SELECT t.run_uuid AS run_id, {columns} FROM {table} t "
-                f"JOIN runs r ON r.run_uuid = t.run_uuid WHERE {scope}"
-            )
+                rows = query(f"SELECT {select} FROM {table} t")
+                if rows.num_rows:
+                    rows = rows.filter(pc.is_in(rows["run_id"], value_set=runs["run_id"]))
+            else:
+                rows = query(
+                    f"SELECT {select} FROM {table} t "
+                    f"JOIN runs r ON r.run_uuid = t.run_uuid WHERE {scope}"
+                )
+            return rows if rows.num_rows else None
 
-        metrics = per_run("latest_metrics", "t.key, t.value, t.step, t.timestamp, t.is_nan")
-        params = per_run("params", "t.key, t.value")
-        tags = per_run("tags", "t.key, t.value")
+        metrics = per_run("latest_metrics", METRIC_SELECT)
+        params = per_run("params", KEY_VALUE_SELECT)
+        tags = per_run("tags", KEY_VALUE_SELECT)
     finally:
         connection.close()
     return RunTables(
         runs=_runs_frame(runs),
         metrics=_metrics_frame(metrics),
-        params=_coded_frame(params),
-        tags=_coded_frame(tags),
+        params=_coded_frame(params, ["run_id", "key", "value"]),
+        tags=_coded_frame(tags, ["run_id", "key", "value"]),
     )
 
 
-def _coded_frame(table) -> pd.DataFrame:  # table: pyarrow.Table
+def _restore_nulls(frame: pd.DataFrame, as_object: Sequence[str] = ()) -> pd.DataFrame:
+    """Put None (or <NA>) back where the ``<name>__is_null`` flag columns say so."""
+    for flag in [c for c in frame.columns if c.endswith(NULL_SUFFIX)]:
+        name = flag[: -len(NULL_SUFFIX)]
+        missing = frame.pop(flag).to_numpy(dtype=bool)
+        if frame[name].dtype.kind in "iu":
+            column = pd.array(frame[name].to_numpy(), dtype="Int64")
+            column[missing] = pd.NA
+            frame[name] = column
+        elif name in as_object:
+            values = frame[name].to_numpy(dtype=object)
+            values[missing] = None
+            frame[name] = values
+    for name in as_object:
+        if frame[name].dtype != object:
+            frame[name] = frame[name].to_numpy(dtype=object)
+    return frame
+
+
+def _coded_frame(table, columns: list[str]) -> pd.DataFrame:  # table: pyarrow.Table | None
     """A pandas frame whose run_id and key columns are categorical (dictionary-encoded)."""
+    if table is None:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     import pyarrow.compute as pc
 
     for name in ("run_id", "key"):
         index = table.schema.get_field_index(name)
         table = table.set_column(index, name, pc.dictionary_encode(table[name]))
-    frame = table.to_pandas()
-    if "value" in frame and frame["value"].dtype != np.float64:
-        frame["value"] = frame["value"].astype(object).where(frame["value"].notna(), None)
-    return frame
+    as_object = ["value"] if "is_nan" not in table.column_names else []
+    return _restore_nulls(table.to_pandas(), as_object)
 
 
-def _metrics_frame(table) -> pd.DataFrame:  # table: pyarrow.Table
+def _metrics_frame(table) -> pd.DataFrame:  # table: pyarrow.Table | None
     """Latest metrics with NaN restored from ``is_nan`` (±inf stays ±max-float, as in MLflow)."""
-    frame = _coded_frame(table.drop_columns(["is_nan"]))
+    columns = ["run_id", "key", "value", "step", "timestamp"]
+    if table is None:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    frame = _coded_frame(table, columns)
     values = frame["value"].to_numpy(dtype=np.float64, copy=True)
-    values[table["is_nan"].to_numpy(zero_copy_only=False).astype(bool)] = np.nan
+    values[frame.pop("is_nan").to_numpy(dtype=bool)] = np.nan
     frame["value"] = values
     for name in ("step", "timestamp"):
         frame[name] = frame[name].astype("Int64")
-    return frame
+    return frame[columns]
 
 
 def _runs_frame(table) -> pd.DataFrame:  # table: pyarrow.Table
     """The runs table with the column types every backend uses (see core.run_tables)."""
-    frame = table.to_pandas()
-    for name in ("run_id", "run_name", "status", "user_id", "artifact_uri", "lifecycle_stage"):
-        column = frame[name].astype(object)
-        frame[name] = column.where(column.notna(), None)
-    frame["experiment_id"] = frame["experiment_id"].astype(str).astype(object)
+    text = ["run_id", "run_name", "status", "user_id", "artifact_uri", "lifecycle_stage"]
+    frame = _restore_nulls(table.to_pandas(), text)
+    frame["experiment_id"] = frame["experiment_id"].astype(str).to_numpy(dtype=object)
     for name in ("start_time", "end_time"):
         frame[name] = frame[name].astype("Int64")
     return frame
