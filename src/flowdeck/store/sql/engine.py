@@ -127,6 +127,13 @@ def _server_engine(url: URL, connect_args: dict[str, object]) -> Engine:
     return engine
 
 
+def client_uri(uri: str) -> str:
+    """The URI to give MLflow's own client: PostgreSQL with the driver that is installed."""
+    if not uri.startswith("postgresql:") and not uri.startswith("postgres:"):
+        return uri
+    return _with_postgres_driver(parse_url(uri)).render_as_string(hide_password=False)
+
+
 def _with_postgres_driver(url: URL) -> URL:
     """Use psycopg2 for a plain ``postgresql://`` URL (MLflow's driver) unless psycopg 3 is all."""
     if url.drivername != "postgresql":

@@ -28,7 +28,12 @@ from flowdeck.store.base import (
 )
 from flowdeck.store.locations import sqlite_path
 from flowdeck.store.sql.detail import read_run
-from flowdeck.store.sql.engine import create_read_engine, display_name, translated_errors
+from flowdeck.store.sql.engine import (
+    client_uri,
+    create_read_engine,
+    display_name,
+    translated_errors,
+)
 from flowdeck.store.sql.experiments import read_experiments
 from flowdeck.store.sql.history import read_metric_history
 from flowdeck.store.sql.logged_models import read_logged_models
@@ -81,7 +86,8 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
 
     @property
     def tracking_uri(self) -> str:
-        return self._uri
+        """The URI for MLflow's own client (a plain ``postgresql://`` gets an installed driver)."""
+        return client_uri(self._uri)
 
     @property
     def display_name(self) -> str:
