@@ -1,0 +1,1 @@
+"""The runs table and its companions: model, filter bar, column chooser."""
