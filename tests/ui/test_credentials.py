@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import keyring
-import keyring.backend
 import pytest
 from keyring.backends import fail
-from keyring.errors import PasswordDeleteError
+from tests.helpers.dict_keyring import DictKeyring, installed_dict_keyring
 
 from flowdeck.ui.credentials import (
     SERVICE,
@@ -21,33 +20,10 @@ from flowdeck.ui.credentials import (
 )
 
 
-class DictKeyring(keyring.backend.KeyringBackend):
-    """A real keyring backend that keeps secrets in a dict (this test process only)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.secrets.pop((service, username), None) is None:
-            raise PasswordDeleteError("not found")
-
-
 @pytest.fixture
 def dict_keyring() -> Iterator[DictKeyring]:
-    previous = keyring.get_keyring()
-    backend = DictKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+    with installed_dict_keyring() as backend:
+        yield backend
 
 
 def test_save_load_delete_round_trip(dict_keyring):

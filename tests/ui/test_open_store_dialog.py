@@ -6,12 +6,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import keyring.backend
 import pytest
-from keyring.errors import PasswordDeleteError
 from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtWidgets import QDialog
+from tests.helpers.dict_keyring import DictKeyring, installed_dict_keyring
 
 from flowdeck.ui.credentials import load_credentials
 from flowdeck.ui.open_store_dialog import (
@@ -23,33 +21,10 @@ from flowdeck.ui.open_store_dialog import (
 )
 
 
-class DictKeyring(keyring.backend.KeyringBackend):
-    """A real keyring backend that keeps secrets in a dict (this test process only)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.secrets.pop((service, username), None) is None:
-            raise PasswordDeleteError("not found")
-
-
 @pytest.fixture(autouse=True)
 def dict_keyring() -> Iterator[DictKeyring]:
-    previous = keyring.get_keyring()
-    backend = DictKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+    with installed_dict_keyring() as backend:
+        yield backend
 
 
 @pytest.fixture(scope="module")
