@@ -74,6 +74,43 @@ def test_empty_folder_falls_back_to_the_demo_store(tmp_path):
     assert plan.use_demo and plan.location is None
 
 
+def test_last_store_used_comes_before_the_demo_store(tmp_path):
+    recent = ["/data/last/mlflow.db", "/data/older/mlruns"]
+    plan = plan_launch(parse_args([]), cwd=tmp_path, environ={}, recent_stores=lambda: recent)
+    assert plan.location == "/data/last/mlflow.db" and not plan.use_demo
+    local = plan_launch(
+        parse_args([]),
+        cwd=tmp_path,
+        environ={"MLFLOW_TRACKING_URI": "x.db"},
+        recent_stores=lambda: recent,
+    )
+    assert local.location == "x.db"
+
+
+def test_snapshot_options_are_carried_into_the_plan(tmp_path):
+    args = parse_args(
+        [
+            "s.db",
+            "--experiment",
+            "bench",
+            "--filter",
+            "metrics.loss < 1",
+            "--select",
+            "3",
+            "--screenshot",
+            "out.png",
+        ]
+    )
+    plan = plan_launch(args, cwd=tmp_path, environ={})
+    assert (plan.location, plan.experiment, plan.filter_string, plan.select) == (
+        "s.db",
+        "bench",
+        "metrics.loss < 1",
+        3,
+    )
+    assert plan.screenshot == Path("out.png")
+
+
 def test_help_runs_in_a_subprocess_without_heavy_imports(tmp_path):
     probe = (
         "import sys, runpy\n"

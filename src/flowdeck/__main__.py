@@ -11,7 +11,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from flowdeck.cli import parse_args, plan_launch
 
     args = parse_args(argv)
-    plan = plan_launch(args)
+    plan = plan_launch(args, recent_stores=_recent_stores)
     location = plan.location
     if plan.use_demo:
         from flowdeck.demo import ensure_demo_store
@@ -23,7 +23,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 130
     from flowdeck.ui.app import run_app
 
-    return run_app(location or "", screenshot=plan.screenshot)
+    return run_app(
+        location or "",
+        screenshot=plan.screenshot,
+        experiment=plan.experiment,
+        filter_string=plan.filter_string,
+        select=plan.select,
+    )
+
+
+def _recent_stores() -> list[str]:
+    """The stores opened last (newest first), from Flowdeck's settings."""
+    from flowdeck.ui.settings import Settings
+
+    return Settings().recent_stores
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +15,8 @@ EPILOG = """\
 LOCATION may be an mlruns/ folder, a .db/.sqlite file, a file: URI, sqlite:///,
 postgresql://, mysql+pymysql://, or the http(s):// address of an MLflow tracking server
 (MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN are used for authentication).
-Without LOCATION, Flowdeck opens MLFLOW_TRACKING_URI, ./mlruns or ./mlflow.db, and falls
-back to the demo store when none of them exists.
+Without LOCATION, Flowdeck opens MLFLOW_TRACKING_URI, ./mlruns or ./mlflow.db, else the
+store used last, and falls back to the demo store when there is none.
 """
 
 
@@ -27,6 +27,9 @@ class LaunchPlan:
     location: str | None
     use_demo: bool
     screenshot: Path | None = None
+    experiment: str | None = None
+    filter_string: str = ""
+    select: int = 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,7 +53,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the demo store (built in the user data folder on first use)",
     )
     parser.add_argument("--version", action="version", version=f"flowdeck {__version__}")
-    # Hidden helper: render the window to a PNG once the experiments are listed, then exit.
+    parser.add_argument(
+        "--experiment", default=None, metavar="NAME", help="select this experiment on opening"
+    )
+    parser.add_argument(
+        "--filter",
+        dest="filter_string",
+        default="",
+        metavar="STRING",
+        help='apply this MLflow filter to the runs, e.g. "metrics.loss < 0.5"',
+    )
+    parser.add_argument(
+        "--select", type=int, default=0, metavar="N", help="select the first N runs once loaded"
+    )
+    # Hidden helper (issue 3 §7): with --experiment/--filter/--select, save the window as a PNG
+    # once the runs are loaded, print the load time and the longest GUI stall, and exit.
     parser.add_argument("--screenshot", type=Path, default=None, help=argparse.SUPPRESS)
     return parser
 
@@ -61,6 +78,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.demo and args.location:
         parser.error("give either LOCATION or --demo, not both")
+    if args.select < 0:
+        parser.error("--select needs a number of runs (0 or more)")
     return args
 
 
@@ -68,19 +87,30 @@ def plan_launch(
     args: argparse.Namespace,
     cwd: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    recent_stores: Callable[[], Sequence[str]] | None = None,
 ) -> LaunchPlan:
-    """Decide what to open: LOCATION, else MLflow's default store, else the demo store."""
+    """Decide what to open: LOCATION, else MLflow's default store, else the last store used,
+    else the demo store. ``recent_stores`` is only asked when it comes to that."""
     environ = os.environ if environ is None else environ
     cwd = Path.cwd() if cwd is None else cwd
+    options = {
+        "screenshot": args.screenshot,
+        "experiment": getattr(args, "experiment", None),
+        "filter_string": getattr(args, "filter_string", ""),
+        "select": getattr(args, "select", 0),
+    }
     if args.demo:
-        return LaunchPlan(None, True, args.screenshot)
+        return LaunchPlan(None, True, **options)
     if args.location:
-        return LaunchPlan(args.location, False, args.screenshot)
+        return LaunchPlan(args.location, False, **options)
     tracking_uri = environ.get("MLFLOW_TRACKING_URI", "").strip()
     if tracking_uri:
-        return LaunchPlan(tracking_uri, False, args.screenshot)
+        return LaunchPlan(tracking_uri, False, **options)
     if (cwd / "mlruns").is_dir():
-        return LaunchPlan(str(cwd / "mlruns"), False, args.screenshot)
+        return LaunchPlan(str(cwd / "mlruns"), False, **options)
     if (cwd / "mlflow.db").is_file():
-        return LaunchPlan(str(cwd / "mlflow.db"), False, args.screenshot)
-    return LaunchPlan(None, True, args.screenshot)
+        return LaunchPlan(str(cwd / "mlflow.db"), False, **options)
+    recent = list(recent_stores()) if recent_stores is not None else []
+    if recent:
+        return LaunchPlan(recent[0], False, **options)
+    return LaunchPlan(None, True, **options)

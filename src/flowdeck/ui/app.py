@@ -1,7 +1,8 @@
-"""The QApplication: opens the store, shows the window, and the hidden screenshot helper."""
+"""The QApplication: theme, crash hooks, the main window, and the scripted snapshot."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -10,10 +11,13 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from flowdeck import __version__
-from flowdeck.core.errors import FlowdeckError
-from flowdeck.store import open_store
+from flowdeck.core.filter_check import check_run_filter
 from flowdeck.store.base import Store
-from flowdeck.ui.minimal_window import MinimalWindow
+from flowdeck.store.locations import resolve_location
+from flowdeck.ui.crash import install_exception_hooks
+from flowdeck.ui.main_window import MainWindow
+from flowdeck.ui.settings import Settings
+from flowdeck.ui.theme import apply_theme
 
 ICON_NAME = "flowdeck.svg"
 
@@ -30,47 +34,91 @@ def app_icon() -> QIcon:
     return QIcon()
 
 
-def create_window(location: str) -> MinimalWindow:
-    """Open ``location`` and build the window; an unopenable location becomes a message."""
-    store: Store | None = None
-    error: str | None = None
-    try:
-        store = open_store(location)
-    except FlowdeckError as exc:
-        error = exc.message
-    except Exception as exc:  # a backend bug must not stop the window from explaining it
-        error = f"Flowdeck could not open {location}: {exc}"
-    title = store.display_name if store is not None else location
-    return MinimalWindow(store, title, open_error=error)
-
-
-def run_app(location: str, screenshot: Path | None = None) -> int:
-    """Run the GUI on ``location`` until the window closes; returns the exit code."""
+def application() -> QApplication:
+    """The QApplication with Flowdeck's names and icon (created once)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
     app.setApplicationName("Flowdeck")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("Flowdeck")
     app.setDesktopFileName("flowdeck")
     app.setWindowIcon(app_icon())
-    window = create_window(location)
-    exit_code = 0
-    if screenshot is not None:
+    return app
 
-        def save_and_quit(failed: bool) -> None:
+
+BACKEND_MODULES = {"sql": "flowdeck.store.sql", "files": "flowdeck.store.files"}
+
+
+def preload_backend(location: str) -> None:
+    """Import the backend of ``location`` before the window shows: its imports (SQLAlchemy...)
+    take about a second and, on a worker thread, hold the GIL long enough to stall the GUI."""
+    try:
+        kind = resolve_location(location).kind
+    except Exception:  # opening will explain the problem in the window
+        return
+    importlib.import_module(BACKEND_MODULES.get(kind, "flowdeck.store.rest"))
+
+
+def create_window(location: str | None = None, settings: Settings | None = None) -> MainWindow:
+    """The main window, opening ``location`` in its sidebar (errors become messages)."""
+    window = MainWindow(settings)
+    if location:
+        window.open_location(location)
+    return window
+
+
+def select_when_listed(window: MainWindow, name: str) -> None:
+    """Select the experiment ``name`` once the first store opened has listed its experiments."""
+    opened: list[Store] = []
+
+    def listed(store: Store) -> None:
+        if opened and store is opened[0]:
+            window.sidebar.model.store_loaded.disconnect(listed)
+            if not window.select_experiment_named(store, name):
+                window.show_message(f"There is no experiment named {name!r} in this store.")
+
+    window.store_opened.connect(lambda store: opened.append(store))
+    window.sidebar.model.store_loaded.connect(listed)
+
+
+def run_app(
+    location: str,
+    screenshot: Path | None = None,
+    experiment: str | None = None,
+    filter_string: str = "",
+    select: int = 0,
+) -> int:
+    """Run the GUI on ``location`` until the window closes; returns the exit code."""
+    app = application()
+    settings = Settings()
+    apply_theme(app, settings.theme)
+    install_exception_hooks(app)
+    if location:
+        preload_backend(location)
+    if filter_string:
+        check_run_filter(filter_string)  # its first use imports MLflow's parser: before show()
+    window = MainWindow(settings)
+    if screenshot is not None:
+        from flowdeck.ui.snapshot import Snapshot
+
+        exit_code = 0
+
+        def finished(code: int) -> None:
             nonlocal exit_code
-            exit_code = 1 if failed else 0
-            if not window.grab().save(str(screenshot)):
-                print(f"flowdeck: could not write {screenshot}", file=sys.stderr)
-                exit_code = 1
+            exit_code = code
             app.quit()
 
-        # Wait one event-loop turn after loading so the view has laid out its rows.
-        window.loaded.connect(lambda: QTimer.singleShot(50, lambda: save_and_quit(False)))
-        window.failed.connect(lambda _msg: QTimer.singleShot(50, lambda: save_and_quit(True)))
-        if window.store is None:
-            QTimer.singleShot(50, lambda: save_and_quit(True))
+        snapshot = Snapshot(window, screenshot, experiment, filter_string, select)
+        snapshot.finished.connect(finished)
+        QTimer.singleShot(0, lambda: snapshot.start(location))
+        app.exec()
+        window.close()
+        return exit_code
     window.show()
-    window.start_loading()
-    result = app.exec()
-    window.close()
-    return exit_code if screenshot is not None else result
+    if experiment:
+        select_when_listed(window, experiment)
+    if filter_string:
+        window.runs.filter_bar.set_filter_text(filter_string, apply=True)
+    if location:
+        window.open_location(location)
+    return app.exec()

@@ -167,6 +167,11 @@ class StoreTreeModel(QAbstractItemModel):
             return None
         return next((e for e in node.experiments if e.experiment_id == experiment_id), None)
 
+    def experiments_of(self, store: Store) -> list[ExperimentEntry]:
+        """Every experiment listed for ``store`` (active and deleted; empty until loaded)."""
+        node = self._node(store)
+        return [] if node is None else list(node.experiments)
+
     def is_loaded(self, store: Store) -> bool:
         node = self._node(store)
         return node is not None and node.loaded

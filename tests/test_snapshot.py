@@ -1,0 +1,75 @@
+"""`flowdeck LOCATION --experiment NAME --screenshot FILE.png` in a subprocess, offscreen."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TIMEOUT_S = 120
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One experiment with three finished runs, written by MLflow."""
+    from mlflow import MlflowClient
+
+    folder = tmp_path_factory.mktemp("snapshot-store")
+    db_path = folder / "mlflow.db"
+    client = MlflowClient(tracking_uri=f"sqlite:///{db_path}")
+    experiment = client.create_experiment("vision", artifact_location=str(folder / "artifacts"))
+    for number in range(3):
+        run = client.create_run(experiment, run_name=f"resnet-{number}")
+        client.log_metric(run.info.run_id, "loss", 1.0 / (number + 1))
+        client.set_terminated(run.info.run_id)
+    return db_path
+
+
+def run_flowdeck(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    env.pop("MLFLOW_TRACKING_URI", None)
+    return subprocess.run(
+        [sys.executable, "-m", "flowdeck", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
+
+
+def test_snapshot_saves_a_png_and_prints_its_timings(store_path, tmp_path):
+    output = tmp_path / "out.png"
+    result = run_flowdeck(
+        tmp_path,
+        str(store_path),
+        "--experiment",
+        "vision",
+        "--select",
+        "2",
+        "--screenshot",
+        str(output),
+    )
+    assert result.returncode == 0, result.stderr
+    assert output.read_bytes()[:8] == PNG_SIGNATURE
+    assert output.stat().st_size > 10_000  # a whole window, not an empty image
+    assert re.search(r"^load \d+\.\d\d s$", result.stderr, re.MULTILINE), result.stderr
+    assert re.search(r"^longest stall \d+ ms$", result.stderr, re.MULTILINE), result.stderr
+    assert not (tmp_path / "config" / "Flowdeck" / "Flowdeck.ini").read_text().count("geometry")
+
+
+def test_snapshot_of_a_missing_experiment_exits_2_in_plain_words(store_path, tmp_path):
+    output = tmp_path / "out.png"
+    result = run_flowdeck(
+        tmp_path, str(store_path), "--experiment", "no-such", "--screenshot", str(output)
+    )
+    assert result.returncode == 2
+    assert "no experiment named 'no-such'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not output.exists()
