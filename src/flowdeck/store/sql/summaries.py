@@ -56,7 +56,9 @@ def _latest(connection: Connection, runs: list[str], keys: list[str] | None) -> 
     if keys is not None:
         query = query.where(latest.c.key.in_(bindparam("keys", expanding=True)))
         params["keys"] = keys
-    rows = connection.execute(query, params).all()
+    rows = [
+        tuple(row) for row in connection.execute(query, params)
+    ]  # Row objects are slow in pandas
     frame = pd.DataFrame(rows, columns=["run_id", "key", "last", "is_nan"])
     frame["last"] = frame["last"].astype(np.float64)
     frame.loc[frame["is_nan"].astype(bool), "last"] = np.nan
@@ -110,7 +112,7 @@ def _aggregates(connection: Connection, runs: list[str], keys: list[str] | None)
         step_of("max_value"),
         grouped.c.point_count,
     )
-    rows = connection.execute(query, params).all()
+    rows = [tuple(row) for row in connection.execute(query, params)]
     return pd.DataFrame(
         rows, columns=["run_id", "key", "min", "max", "min_step", "max_step", "count"]
     )
