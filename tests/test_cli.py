@@ -127,7 +127,7 @@ def test_help_runs_in_a_subprocess_without_heavy_imports(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "usage: flowdeck" in result.stdout
     assert "--demo" in result.stdout
-    assert "--screenshot" not in result.stdout
+    assert "--screenshot FILE.png" in result.stdout
     assert "HEAVY: [] CODE: 0" in result.stdout
 
 

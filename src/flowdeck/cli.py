@@ -66,9 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--select", type=int, default=0, metavar="N", help="select the first N runs once loaded"
     )
-    # Hidden helper (issue 3 §7): with --experiment/--filter/--select, save the window as a PNG
-    # once the runs are loaded, print the load time and the longest GUI stall, and exit.
-    parser.add_argument("--screenshot", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        default=None,
+        metavar="FILE.png",
+        help="once the runs have loaded, save the window as a PNG, print the load time and "
+        "the longest stall of the window on stderr, and exit",
+    )
     return parser
 
 

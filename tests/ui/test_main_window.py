@@ -267,3 +267,44 @@ def test_hidden_columns_are_remembered_per_experiment(qtbot, window, store_path)
     select(qtbot, window, store, "vision")
     assert "user" not in window.runs.model.visible_column_ids()
     assert "params.lr" in window.runs.model.visible_column_ids()
+
+
+def test_group_by_combo_groups_runs_with_counts_and_a_metric_mean(qtbot, window, store_path):
+    store = open_store(qtbot, window, store_path)
+    select(qtbot, window, store, "vision")
+    pane = window.runs
+    pane.group_combo.setCurrentIndex(pane.group_combo.findText("Group by param lr"))
+    pane.group_combo.activated.emit(pane.group_combo.currentIndex())
+    assert pane.metric_combo.isVisible()
+    pane.metric_combo.setCurrentIndex(pane.metric_combo.findData("loss"))
+    pane.metric_combo.activated.emit(pane.metric_combo.currentIndex())
+    model = pane.model
+    name_column = model.visible_column_ids().index("name")
+    loss_column = model.visible_column_ids().index("metrics.loss")
+    rows = {
+        model.data(model.index(row, name_column)): model.data(model.index(row, loss_column))
+        for row in range(model.rowCount())
+    }
+    assert rows["0.1 (1)"] == "0.3" and rows["0.01 (1)"] == "0.6"
+    assert sum(int(label.rsplit("(", 1)[1].rstrip(")")) for label in rows) == 4
+    group = model.index(0, 0)
+    assert model.rowCount(group) >= 1 and pane.view.isExpanded(group)
+
+    pane.group_combo.setCurrentIndex(pane.group_combo.findText("Flat list"))
+    pane.group_combo.activated.emit(pane.group_combo.currentIndex())
+    assert not pane.metric_combo.isVisible()
+    assert model.rowCount() == 4  # the nested child is a row of its own
+
+
+def test_theme_menu_switches_the_palette_and_is_remembered(qtbot, window, isolated_settings):
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    window.theme_actions["dark"].trigger()
+    dark = QApplication.palette().color(QPalette.ColorRole.Window).lightness()
+    window.theme_actions["light"].trigger()
+    light = QApplication.palette().color(QPalette.ColorRole.Window).lightness()
+    assert dark < 100 < light
+    assert isolated_settings.theme == "light"
+    assert window.theme_actions["light"].isChecked()
+    assert not window.theme_actions["dark"].isChecked()

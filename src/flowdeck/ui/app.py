@@ -15,6 +15,7 @@ from flowdeck.core.filter_check import check_run_filter
 from flowdeck.store.base import Store
 from flowdeck.store.locations import resolve_location
 from flowdeck.ui.crash import install_exception_hooks
+from flowdeck.ui.heap import settle_heap
 from flowdeck.ui.main_window import MainWindow
 from flowdeck.ui.settings import Settings
 from flowdeck.ui.theme import apply_theme
@@ -98,6 +99,7 @@ def run_app(
     if filter_string:
         check_run_filter(filter_string)  # its first use imports MLflow's parser: before show()
     window = MainWindow(settings)
+    settle_heap()
     if screenshot is not None:
         from flowdeck.ui.snapshot import Snapshot
 

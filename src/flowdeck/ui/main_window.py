@@ -30,6 +30,7 @@ from flowdeck.core.errors import FlowdeckError
 from flowdeck.core.filter_check import check_run_filter
 from flowdeck.store.base import Store
 from flowdeck.ui.edit.run_actions import RunActions
+from flowdeck.ui.heap import settle_heap
 from flowdeck.ui.open_store_dialog import (
     OpenStoreDialog,
     locations_from_mime,
@@ -354,7 +355,10 @@ class MainWindow(QMainWindow):
 
     def _warm_filter_parser(self) -> None:
         """The first filter check imports MLflow's parser (over a second): do it while idle."""
-        self.runner.submit(lambda _state: check_run_filter("params.warm_up = '1'"))
+        self.runner.submit(
+            lambda _state: check_run_filter("params.warm_up = '1'"),
+            on_result=lambda _ok: settle_heap(),
+        )
 
     # --- messages, theme, drops, lifetime -----------------------------------------------------
 

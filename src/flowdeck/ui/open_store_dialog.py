@@ -82,12 +82,22 @@ def open_chosen_store(location: str, options: dict[str, str]) -> Store:
 
 
 def remembered_options(location: str) -> dict[str, str]:
-    """Connection options from the keyring for a recent store (empty when none)."""
+    """Connection options from the keyring for a recent store (empty when none).
+
+    Local folders and SQLite files never have credentials, so the keyring (whose first use
+    imports a crypto library that holds the GIL for ~150 ms) is not consulted for them."""
+    resolved = resolve_location(location)
+    if not takes_credentials(resolved.kind, resolved.uri):
+        return {}
     credentials = load_credentials(location)
     if credentials is None:
         return {}
-    resolved = resolve_location(location)
     return options_for(resolved.kind, resolved.uri, credentials)
+
+
+def takes_credentials(kind: str, uri: str) -> bool:
+    """True for stores reached over a network: tracking servers and database servers."""
+    return kind == "rest" or (kind == "sql" and not uri.startswith("sqlite"))
 
 
 def options_for(kind: str, uri: str, credentials: Credentials) -> dict[str, str]:
