@@ -121,6 +121,9 @@ def test_registered_model_versions_aliases_and_stage(client):
     assert "Production" in {v.current_stage for v in versions}
     champion = client.get_model_version_by_alias("house-price-scorer", "champion")
     assert champion.current_stage == "Production"
+    for version in versions:  # logging the model kept the run's own end time
+        run = client.get_run(version.run_id).info
+        assert 0 < run.end_time - run.start_time < 3_600_000
 
 
 def test_champion_model_loads_and_predicts_on_its_input_example(demo_db, client):

@@ -55,6 +55,7 @@ def register_models(client: MlflowClient, run_ids: list[str]) -> None:
     for index, run_id in enumerate(run_ids):
         weights = [float(150 + rng.normal(0, 10)), float(8000 + rng.normal(0, 500)), -900.0]
         config = {"weights": weights, "bias": 25000.0 + 1000 * index}
+        ended = client.get_run(run_id).info.end_time
         with mlflow.start_run(run_id=run_id):
             info = mlflow.pyfunc.log_model(
                 name="model",
@@ -64,6 +65,7 @@ def register_models(client: MlflowClient, run_ids: list[str]) -> None:
                 input_example=example,
                 pip_requirements=["mlflow-skinny==3.17.2", "pandas", "numpy"],
             )
+        client.set_terminated(run_id, "FINISHED", end_time=ended)  # leaving the run ended it now
         version = client.create_model_version(
             MODEL_NAME,
             source=info.model_uri,
