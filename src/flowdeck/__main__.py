@@ -29,6 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         experiment=plan.experiment,
         filter_string=plan.filter_string,
         select=plan.select,
+        view=plan.view,
     )
 
 

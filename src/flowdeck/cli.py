@@ -18,6 +18,7 @@ postgresql://, mysql+pymysql://, or the http(s):// address of an MLflow tracking
 Without LOCATION, Flowdeck opens MLFLOW_TRACKING_URI, ./mlruns or ./mlflow.db, else the
 store used last, and falls back to the demo store when there is none.
 """
+VIEWS = ("table", "charts")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class LaunchPlan:
     experiment: str | None = None
     filter_string: str = ""
     select: int = 0
+    view: str = "table"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--select", type=int, default=0, metavar="N", help="select the first N runs once loaded"
+    )
+    parser.add_argument(
+        "--view",
+        choices=VIEWS,
+        default="table",
+        help="what fills the window: the runs table, or the charts of the selected runs",
     )
     parser.add_argument(
         "--screenshot",
@@ -103,6 +111,7 @@ def plan_launch(
         "experiment": getattr(args, "experiment", None),
         "filter_string": getattr(args, "filter_string", ""),
         "select": getattr(args, "select", 0),
+        "view": getattr(args, "view", "table"),
     }
     if args.demo:
         return LaunchPlan(None, True, **options)

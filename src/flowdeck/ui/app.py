@@ -88,6 +88,7 @@ def run_app(
     experiment: str | None = None,
     filter_string: str = "",
     select: int = 0,
+    view: str = "table",
 ) -> int:
     """Run the GUI on ``location`` until the window closes; returns the exit code."""
     app = application()
@@ -110,13 +111,15 @@ def run_app(
             exit_code = code
             app.quit()
 
-        snapshot = Snapshot(window, screenshot, experiment, filter_string, select)
+        snapshot = Snapshot(window, screenshot, experiment, filter_string, select, view)
         snapshot.finished.connect(finished)
         QTimer.singleShot(0, lambda: snapshot.start(location))
         app.exec()
         window.close()
         return exit_code
     window.show()
+    if view == "charts":
+        window.show_charts()
     if experiment:
         select_when_listed(window, experiment)
     if filter_string:

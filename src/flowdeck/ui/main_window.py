@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from flowdeck.core.errors import FlowdeckError
 from flowdeck.core.filter_check import check_run_filter
 from flowdeck.store.base import Store
+from flowdeck.ui.charts.dock import add_charts_dock
 from flowdeck.ui.edit.run_actions import RunActions
 from flowdeck.ui.heap import settle_heap
 from flowdeck.ui.open_store_dialog import (
@@ -93,6 +94,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.runs)
         self.run_actions = RunActions(self.runner, dialog_parent=self, parent=self)
         self.runs.view.addActions(self.run_actions.actions())
+        self.charts_dock = add_charts_dock(self, self.runner, self.runs)
+        self.charts = self.charts_dock.charts
 
         self._build_status_bar()
         self._build_menus()
@@ -182,6 +185,9 @@ class MainWindow(QMainWindow):
             self.theme_actions[mode] = action
         view_menu.addSeparator()
         view_menu.addAction(self.dock.toggleViewAction())
+        charts_toggle = self.charts_dock.toggleViewAction()
+        charts_toggle.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        view_menu.addAction(charts_toggle)
 
         runs_menu = self.menuBar().addMenu("&Runs")
         runs_menu.addActions(self.run_actions.actions())
@@ -201,6 +207,11 @@ class MainWindow(QMainWindow):
         self.runs.load_failed.connect(lambda text: self.statusBar().showMessage(text))
         self.runs.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.runner.progress.connect(self._progress)
+        self.charts.progress.connect(
+            lambda text, done, total: self.statusBar().showMessage(f"{text} {done}/{total} runs")
+        )
+        self.charts.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.charts.drawn.connect(self._charts_drawn)
         self.cancel_button.clicked.connect(self.runs.cancel_load)
         self.run_actions.changed.connect(lambda _change: self.runs.reload(keep_view=True))
         self.run_actions.failed.connect(self.show_message)
@@ -359,6 +370,17 @@ class MainWindow(QMainWindow):
             lambda _state: check_run_filter("params.warm_up = '1'"),
             on_result=lambda _ok: settle_heap(),
         )
+
+    def _charts_drawn(self) -> None:
+        runs, charts = len(self.charts.runs), len(self.charts.charts)
+        if runs and charts:
+            self.statusBar().showMessage(f"Charted {runs} runs, {charts} metrics", 5000)
+
+    def show_charts(self) -> None:
+        """Show the Charts dock and give it most of the window's height."""
+        self.charts_dock.show()
+        self.charts_dock.raise_()
+        self.resizeDocks([self.charts_dock], [int(self.height() * 0.7)], Qt.Orientation.Vertical)
 
     # --- messages, theme, drops, lifetime -----------------------------------------------------
 

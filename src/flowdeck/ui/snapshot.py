@@ -54,6 +54,7 @@ class Snapshot(QObject):
         experiment: str | None,
         filter_string: str = "",
         select: int = 0,
+        view: str = "table",
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -61,10 +62,12 @@ class Snapshot(QObject):
         self.experiment = experiment
         self.filter_string = filter_string
         self.select = select
+        self.view = view
         self.meter = StallMeter(self)
         self.store: Store | None = None
         self.started = 0.0
         self.load_seconds = 0.0
+        self.charts_seconds = 0.0
         self._done = False
 
     def start(self, location: str) -> None:
@@ -108,7 +111,20 @@ class Snapshot(QObject):
         if self._done:
             return
         self.load_seconds = time.perf_counter() - self.started
+        if self.view == "charts":
+            self.window.show_charts()
+            self.window.charts.drawn.connect(self._charts_drawn)
         self.window.runs.select_first(self.select)
+        if self.view == "charts":
+            self.window.charts_dock.follow_selection()
+        else:
+            QTimer.singleShot(SETTLE_MS, self._save)
+
+    def _charts_drawn(self) -> None:
+        if self._done or self.window.charts.loading:
+            return
+        self.charts_seconds = time.perf_counter() - self.started
+        self.window.charts.drawn.disconnect(self._charts_drawn)
         QTimer.singleShot(SETTLE_MS, self._save)
 
     def _save(self) -> None:
@@ -118,6 +134,8 @@ class Snapshot(QObject):
             print(f"flowdeck: could not write {self.output}", file=sys.stderr)
             exit_code = 1
         print(f"load {self.load_seconds:.2f} s", file=sys.stderr)
+        if self.view == "charts":
+            print(f"charts drawn {self.charts_seconds:.2f} s", file=sys.stderr)
         print(f"longest stall {self.meter.longest_ms:.0f} ms", file=sys.stderr, flush=True)
         self._finish(exit_code)
 

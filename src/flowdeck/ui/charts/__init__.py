@@ -1,0 +1,1 @@
+"""Metric charts: curves per metric, comparison charts and export."""

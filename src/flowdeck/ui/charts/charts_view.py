@@ -1,0 +1,327 @@
+"""The charts view: one chart per metric for the selected runs, in sections by name prefix."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdeck.core.chart_axes import curve_xy
+from flowdeck.core.chart_groups import group_band
+from flowdeck.core.chart_sections import metric_sections
+from flowdeck.core.errors import FlowdeckError
+from flowdeck.core.history_cache import HistoryCache
+from flowdeck.core.runs_table import DEFAULT_PALETTE
+from flowdeck.store.base import Store
+from flowdeck.ui.charts.loading import ChartRun, load_histories
+from flowdeck.ui.charts.metric_chart import MetricChart
+from flowdeck.ui.charts.options import ChartOptions, CurveData
+from flowdeck.ui.charts.toolbar import ChartToolbar
+from flowdeck.ui.tasks import TaskHandle, TaskRunner
+
+LOAD_KEY = "charts"
+CHART_COLUMNS = 2
+MAX_CHARTS = 60  # more metrics than this: the chooser picks; the rest wait hidden
+EMPTY_TEXT = "Select runs in the table to chart their metrics."
+
+
+class ChartsView(QWidget):
+    """Charts of the selected runs; histories load off the GUI thread and are cached."""
+
+    run_clicked = Signal(str)
+    loading_changed = Signal(bool)
+    progress = Signal(str, int, int)
+    drawn = Signal()  # every chart shows the current selection
+    message = Signal(str)
+
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.cache = HistoryCache()
+        self.store: Store | None = None
+        self.runs: list[ChartRun] = []
+        self.metric_keys: list[str] = []
+        self.groups: list[tuple[str, list[str]]] = []
+        self.hidden_runs: set[str] = set()
+        self.charts: dict[str, MetricChart] = {}
+        self._handle: TaskHandle | None = None
+        self._pending: list[str] = []
+        self._highlighted: str | None = None
+        self._keep_view = False
+        self._cells: dict[str, tuple[QGridLayout, int, int]] = {}
+        self._drawn_x: tuple[str, str | None] = ("step", None)
+        self.toolbar = ChartToolbar(self)
+        self.text = QLabel(EMPTY_TEXT, self)
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.text.setWordWrap(True)
+        self.grid_host = QWidget(self)
+        self.grid_layout = QVBoxLayout(self.grid_host)
+        self.grid_layout.setContentsMargins(4, 4, 4, 4)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.grid_host)
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.text)
+        self.pages.addWidget(self.scroll)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.pages, 1)
+        self._draw_timer = QTimer(self, singleShot=True, interval=0)
+        self._draw_timer.timeout.connect(self._draw_next)
+        self.toolbar.options_changed.connect(self._options_changed)
+        self.toolbar.metrics_changed.connect(lambda _hidden: self._rebuild())
+
+    @property
+    def options(self) -> ChartOptions:
+        return self.toolbar.options
+
+    @property
+    def loading(self) -> bool:
+        return self._handle is not None
+
+    # --- what to show ------------------------------------------------------------------------
+
+    def set_selection(
+        self,
+        store: Store | None,
+        runs: list[ChartRun],
+        metric_keys: list[str],
+        groups: list[tuple[str, list[str]]] | None = None,
+    ) -> None:
+        """Chart these runs' metrics; with ``groups`` (label, run ids), one mean band per group."""
+        self.store, self.runs = store, list(runs)
+        self.groups = list(groups or [])
+        self.toolbar.set_grouped(bool(self.groups))
+        if metric_keys != self.metric_keys:
+            self.metric_keys = list(metric_keys)
+            self.toolbar.set_metric_keys(self.metric_keys)
+        self._rebuild()
+
+    def refresh_running(self) -> None:
+        """Load RUNNING runs' histories again; zoom and pan stay as they are."""
+        running = [run.run_id for run in self.runs if run.running]
+        if self.store is not None and running:
+            self.cache.forget_runs(self.store.location, running)
+            self._load_then_draw(keep_view=True)
+
+    def highlight(self, run_id: str | None) -> None:
+        """Draw this run's curves thicker in every chart."""
+        self._highlighted = run_id
+        for chart in self.charts.values():
+            chart.highlight(run_id)
+
+    def shown_metrics(self) -> list[str]:
+        hidden = self.toolbar.hidden_metrics
+        return [key for key in self.metric_keys if key not in hidden][:MAX_CHARTS]
+
+    def chart_under_focus(self) -> MetricChart | None:
+        """The chart the user last hovered or clicked, else the first one."""
+        focus = self.focusWidget()
+        if isinstance(focus, MetricChart):
+            return focus
+        return next(iter(self.charts.values()), None)
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def _rebuild(self) -> None:
+        if self.store is None or not self.runs:
+            self.cancel_load()
+            self._show_text(EMPTY_TEXT)
+            return
+        if not self.shown_metrics():
+            self._show_text(
+                "These runs logged no metrics."
+                if not self.metric_keys
+                else "Every metric is hidden: choose some under Metrics…."
+            )
+            return
+        self._load_then_draw(keep_view=False)
+
+    def _needed_keys(self) -> list[str]:
+        keys = self.shown_metrics()
+        if self.options.x_mode == "metric" and self.options.x_metric:
+            keys = [*keys, self.options.x_metric]
+        return list(dict.fromkeys(keys))
+
+    def _load_then_draw(self, keep_view: bool) -> None:
+        assert self.store is not None
+        run_ids = [run.run_id for run in self.runs]
+        missing = self.cache.missing(self.store.location, run_ids, self._needed_keys())
+        if not missing:
+            self.cancel_load()
+            self._start_drawing(keep_view)
+            return
+        if not self.charts or not keep_view:
+            self._show_text(f"Loading the curves of {len(run_ids)} runs…")
+        store = self.store
+        self._handle = self.runner.submit(
+            load_histories,
+            store,
+            missing,
+            key=LOAD_KEY,
+            store=store,
+            on_result=lambda found: self._loaded(store, found, keep_view),
+            on_error=self._failed,
+            on_progress=lambda done, total, text: self.progress.emit(text, done, total),
+        )
+        self.loading_changed.emit(True)
+
+    def cancel_load(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+            self.loading_changed.emit(False)
+
+    def _loaded(self, store: Store, found: dict, keep_view: bool) -> None:
+        self._handle = None
+        self.loading_changed.emit(False)
+        self.cache.put(store.location, found)
+        if store is self.store:
+            self._start_drawing(keep_view)
+
+    def _failed(self, error: BaseException, _details: str) -> None:
+        self._handle = None
+        self.loading_changed.emit(False)
+        if isinstance(error, FlowdeckError):
+            text = error.message
+        else:
+            text = "Loading the curves failed because of a bug; see the report."
+            sys.excepthook(type(error), error, error.__traceback__)
+        self._show_text(text)
+        self.message.emit(text)
+        self.drawn.emit()
+
+    # --- drawing -----------------------------------------------------------------------------
+
+    def _start_drawing(self, keep_view: bool) -> None:
+        """Lay out one chart per shown metric, then fill one chart per event-loop turn."""
+        keys = self.shown_metrics()
+        if list(self._cells) != keys:
+            self._layout_charts(keys)
+        self._keep_view = keep_view
+        self._drawn_x = (self.options.x_mode, self.options.x_metric)
+        self._pending = list(keys)
+        self.pages.setCurrentWidget(self.scroll)
+        self._draw_timer.start()
+
+    def _layout_charts(self, keys: list[str]) -> None:
+        """Section titles and grid cells for ``keys``; charts kept from before go back in place,
+        new ones are created one per event-loop turn by ``_draw_next`` (each costs ~25 ms)."""
+        old = self.charts
+        self.charts = {key: chart for key in keys if (chart := old.pop(key, None)) is not None}
+        for chart in old.values():
+            chart.setParent(None)
+            chart.deleteLater()
+        while self.grid_layout.count():
+            item = self.grid_layout.takeAt(0)
+            if (widget := item.widget()) is not None:
+                widget.deleteLater()
+            elif item.layout() is not None:
+                _empty_layout(item.layout())
+        self._cells = {}
+        for section, section_keys in metric_sections(keys):
+            if section:
+                title = QLabel(section, self.grid_host)
+                title.setTextFormat(Qt.TextFormat.PlainText)
+                title.setStyleSheet("QLabel { font-weight: bold; padding: 6px 2px 0 2px; }")
+                self.grid_layout.addWidget(title)
+            grid = QGridLayout()
+            for column in range(CHART_COLUMNS):
+                grid.setColumnStretch(column, 1)
+            for index, key in enumerate(section_keys):
+                self._cells[key] = (grid, index // CHART_COLUMNS, index % CHART_COLUMNS)
+                if key in self.charts:
+                    grid.addWidget(self.charts[key], *self._cells[key][1:])
+            self.grid_layout.addLayout(grid)
+        self.grid_layout.addStretch(1)
+
+    def _new_chart(self, key: str) -> MetricChart:
+        chart = MetricChart(key, self.grid_host)
+        chart.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        chart.run_clicked.connect(self.run_clicked)
+        chart.run_visibility_changed.connect(self._run_visibility_changed)
+        return chart
+
+    def _draw_next(self) -> None:
+        if not self._pending:
+            self.drawn.emit()
+            return
+        key = self._pending.pop(0)
+        chart = self.charts.get(key)
+        if chart is None and key in self._cells:
+            grid, row, column = self._cells[key]
+            chart = self.charts[key] = self._new_chart(key)
+            grid.addWidget(chart, row, column)
+        if chart is not None:
+            self._fill(chart, key)
+        self._draw_timer.start()
+
+    def _fill(self, chart: MetricChart, key: str) -> None:
+        assert self.store is not None
+        location, options = self.store.location, self.options
+        curves = [c for run in self.runs if (c := self._curve(location, run, key, options))]
+        if self.groups:
+            by_id = {curve.run_id: curve for curve in curves}
+            bands = []
+            for index, (label, run_ids) in enumerate(self.groups):
+                members = [(by_id[r].x, by_id[r].y) for r in run_ids if r in by_id]
+                colour = DEFAULT_PALETTE[index % len(DEFAULT_PALETTE)]
+                bands.append((label, colour, group_band(members)))
+            chart.set_curves([], options)
+            chart.set_bands(bands, options.spread)
+        else:
+            chart.set_bands([])
+            chart.set_curves(curves, options, keep_view=self._keep_view)
+            chart.set_hidden(self.hidden_runs)
+            chart.highlight(self._highlighted)
+
+    def _curve(
+        self, location: str, run: ChartRun, key: str, options: ChartOptions
+    ) -> CurveData | None:
+        history = self.cache.get(location, run.run_id, key)
+        if history is None or not len(history):
+            return None
+        other = None
+        if options.x_mode == "metric" and options.x_metric:
+            other = self.cache.get(location, run.run_id, options.x_metric)
+            if other is None or not len(other):
+                return None
+        x, y = curve_xy(history, options.x_mode, other=other, start_ms=run.start_ms)
+        if len(x) > 1 and np.any(np.diff(x) < 0):
+            order = np.argsort(x, kind="stable")
+            x, y = x[order], y[order]
+        return CurveData(run.run_id, run.name, run.colour, x, y)
+
+    def _options_changed(self, options: ChartOptions) -> None:
+        x_changed = (options.x_mode, options.x_metric) != self._drawn_x
+        if x_changed or self.groups:
+            self._rebuild()
+            return
+        for chart in self.charts.values():
+            chart.set_options(options)
+
+    def _run_visibility_changed(self, run_id: str, visible: bool) -> None:
+        self.hidden_runs.discard(run_id) if visible else self.hidden_runs.add(run_id)
+        for chart in self.charts.values():
+            chart.set_hidden(self.hidden_runs)
+
+    def _show_text(self, text: str) -> None:
+        self.text.setText(text)
+        self.pages.setCurrentWidget(self.text)
+
+
+def _empty_layout(layout: QGridLayout) -> None:
+    while layout.count():
+        layout.takeAt(0)

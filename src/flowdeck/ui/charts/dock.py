@@ -1,0 +1,79 @@
+"""The Charts dock: follows the runs table's selection, hover and grouping."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+from flowdeck.ui.charts.charts_view import ChartsView
+from flowdeck.ui.charts.selection import chart_groups, chart_runs
+from flowdeck.ui.runs.model import GROUPED
+from flowdeck.ui.runs.pane import RunsPane
+from flowdeck.ui.tasks import TaskRunner
+
+SELECTION_SETTLE_MS = 120  # shift-click and keyboard selection come in bursts
+
+
+class ChartsDock(QDockWidget):
+    """Hosts the ChartsView and keeps it in step with a RunsPane."""
+
+    def __init__(self, window: QMainWindow, runner: TaskRunner, runs: RunsPane) -> None:
+        super().__init__("Charts", window)
+        self.setObjectName("charts_dock")
+        self.runs = runs
+        self.charts = ChartsView(runner, self)
+        self.setWidget(self.charts)
+        self._settle = QTimer(self, singleShot=True, interval=SELECTION_SETTLE_MS)
+        self._settle.timeout.connect(self.follow_selection)
+        runs.selection_changed.connect(lambda _ids: self._settle.start())
+        runs.group_combo.activated.connect(lambda _i: self._settle.start())
+        runs.metric_combo.activated.connect(lambda _i: self._settle.start())
+        runs.loaded.connect(lambda _n: self.charts.refresh_running())
+        self.visibilityChanged.connect(lambda visible: visible and self._settle.start())
+        self.charts.run_clicked.connect(self.focus_run)
+        self.charts.toolbar.export_requested.connect(self.export_current)
+        runs.view.setMouseTracking(True)
+        runs.view.entered.connect(lambda index: self.charts.highlight(runs.model.run_id(index)))
+        runs.view.viewport().installEventFilter(self)
+
+    def follow_selection(self) -> None:
+        """Chart the runs selected in the table (nothing happens while the dock is hidden)."""
+        if not self.isVisible():
+            return
+        table = self.runs.model.table()
+        selected = self.runs.selected_run_ids()
+        runs, keys = chart_runs(table, selected)
+        groups = None
+        if self.runs.model.mode() == GROUPED:
+            groups = chart_groups(self.runs.model.groups(), table, selected)
+        self.charts.set_selection(self.runs.store, runs, keys, groups)
+
+    def focus_run(self, run_id: str) -> None:
+        """Make a clicked curve's run the table's current row (the selection stays)."""
+        index = self.runs.model.index_of_run(run_id)
+        if index.isValid():
+            self.runs.view.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.NoUpdate
+            )
+            self.runs.view.scrollTo(index)
+            self.charts.highlight(run_id)
+
+    def export_current(self) -> None:
+        from flowdeck.ui.charts.export_actions import export_chart  # the dialog, on first use
+
+        chart = self.charts.chart_under_focus()
+        if chart is not None:
+            export_chart(chart, self.charts)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Leave:
+            self.charts.highlight(None)
+        return False
+
+
+def add_charts_dock(window: QMainWindow, runner: TaskRunner, runs: RunsPane) -> ChartsDock:
+    """Create the dock at the bottom of ``window``, sized to a good share of its height."""
+    dock = ChartsDock(window, runner, runs)
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    window.resizeDocks([dock], [max(300, window.height() // 2)], Qt.Orientation.Vertical)
+    return dock

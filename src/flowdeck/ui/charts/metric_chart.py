@@ -1,0 +1,314 @@
+"""One chart: every shown run's curve of one metric, decimated to the pixels it covers."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QTimer, Signal
+from PySide6.QtGui import QColor, QCursor, QPalette
+from PySide6.QtWidgets import QApplication, QToolTip, QWidget
+
+from flowdeck.core.chart_axes import log_safe, robust_range
+from flowdeck.core.chart_export import ChartCurve
+from flowdeck.core.chart_groups import GroupBand
+from flowdeck.core.decimate import decimate_minmax, nonfinite_points
+from flowdeck.core.smoothing import ema
+from flowdeck.ui.charts.options import X_LABELS, ChartOptions, CurveData
+from flowdeck.ui.runs.decorations import escaped_tooltip
+
+LEGEND_MAX_RUNS = 12
+TOOLTIP_MAX_RUNS = 25
+MIN_COLUMNS = 200
+FEW_POINTS = 30
+CHART_HEIGHT = 250
+
+
+class _Curve:
+    """A run's curve in one chart: its full data, the shown y and its plot items."""
+
+    def __init__(self, data: CurveData, item: pg.PlotDataItem, raw: pg.PlotDataItem) -> None:
+        self.data = data
+        self.item = item  # the shown (maybe smoothed) curve
+        self.raw = raw  # the raw curve, faint behind a smoothed one
+        self.shown_y = data.y
+        self.raw_y = data.y
+
+
+class MetricChart(pg.PlotWidget):
+    """Curves of one metric for many runs, with crosshair values, legend and group bands."""
+
+    run_clicked = Signal(str)
+    run_visibility_changed = Signal(str, bool)  # legend clicks
+
+    def __init__(self, metric: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.metric_key = metric  # not "metric": that name would override QWidget.metric()
+        self.options = ChartOptions()
+        self._curves: dict[str, _Curve] = {}
+        self._bands: list[pg.GraphicsObject] = []
+        self._highlighted: str | None = None
+        plot = self.getPlotItem()
+        plot.setTitle(html.escape(metric), size="10pt")
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setMenuEnabled(False)
+        self.setFixedHeight(CHART_HEIGHT)  # adding a chart must not resize (and redraw) the others
+        self.legend = plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        # Legend clicks toggle an item's visibility; watching visibleChanged instead would call
+        # Python while a removed item is being destroyed (PySide6 then crashes).
+        self.legend.sigSampleClicked.connect(self._legend_clicked)
+        self._markers = pg.ScatterPlotItem(size=9, pen=None)
+        plot.addItem(self._markers, ignoreBounds=True)
+        self._crosshair = pg.InfiniteLine(angle=90, movable=False)
+        self._crosshair.setPen(pg.mkPen(QColor(128, 128, 128, 160), width=1))
+        self._crosshair.hide()
+        plot.addItem(self._crosshair, ignoreBounds=True)
+        self._redraw_timer = QTimer(self, singleShot=True, interval=0)
+        self._redraw_timer.timeout.connect(self._redecimate)
+        plot.vb.sigXRangeChanged.connect(lambda *_a: self._redraw_timer.start())
+        plot.vb.sigResized.connect(lambda *_a: self._redraw_timer.start())
+        plot.vb.sigYRangeChanged.connect(lambda *_a: self._place_markers())
+        self.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.apply_palette(self.palette())
+
+    # --- content -----------------------------------------------------------------------------
+
+    def run_ids(self) -> list[str]:
+        return list(self._curves)
+
+    def set_curves(
+        self, curves: list[CurveData], options: ChartOptions, keep_view: bool = False
+    ) -> None:
+        """Show these runs' curves (replacing the others); ``keep_view`` keeps zoom and pan."""
+        vb = self.getPlotItem().vb
+        kept = (vb.viewRange(), vb.autoRangeEnabled()) if keep_view else None
+        for curve in self._curves.values():
+            self.removeItem(curve.item)
+            self.removeItem(curve.raw)
+        self._curves = {}
+        self.legend.clear()
+        named = len(curves) <= LEGEND_MAX_RUNS
+        for data in curves:
+            raw = pg.PlotDataItem(pen=pg.mkPen(_faint(data.colour), width=1))
+            raw.hide()
+            item = pg.PlotDataItem(
+                name=html.escape(data.name) if named else None, pen=self._pen(data, False)
+            )
+            if len(data.x) <= FEW_POINTS:  # a lone point draws no line: mark every point
+                item.setSymbol("o")
+                item.setSymbolSize(6)
+                item.setSymbolBrush(data.colour)
+                item.setSymbolPen(None)
+            item.setCurveClickable(True, width=8)
+            item.sigClicked.connect(self._curve_clicked)
+            self.addItem(raw)
+            self.addItem(item)
+            self._curves[data.run_id] = _Curve(data, item, raw)
+        self.legend.setVisible(named and bool(curves))
+        self.getPlotItem().setLabel("bottom", X_LABELS.get(options.x_mode, options.x_mode))
+        self.set_options(options, force=True)
+        if kept is not None and not all(kept[1]):
+            (x_range, y_range), (auto_x, auto_y) = kept
+            vb.setRange(
+                xRange=None if auto_x else x_range, yRange=None if auto_y else y_range, padding=0
+            )
+            self._redecimate()
+
+    def set_options(self, options: ChartOptions, force: bool = False) -> None:
+        """Apply axis mode, log scale, outlier-robust range and smoothing."""
+        old, self.options = self.options, options
+        plot = self.getPlotItem()
+        if force or old.log_y != options.log_y:
+            plot.setLogMode(x=False, y=options.log_y)
+        if force or (old.log_y, old.smoothing) != (options.log_y, options.smoothing):
+            for curve in self._curves.values():
+                raw_y = log_safe(curve.data.y) if options.log_y else curve.data.y
+                curve.raw_y = raw_y
+                curve.shown_y = ema(raw_y, options.smoothing) if options.smoothing > 0 else raw_y
+                curve.raw.setVisible(options.smoothing > 0 and curve.item.isVisible())
+        self._redecimate(full_range=True)
+        plot.enableAutoRange(x=True, y=not options.ignore_outliers)
+        if options.ignore_outliers:
+            self._apply_robust_range()
+        self._place_markers()
+
+    def set_bands(self, bands: list[tuple[str, str, GroupBand]], spread: str = "minmax") -> None:
+        """Group mean curves with a band (``minmax`` or ``std``): (label, colour, band) each."""
+        for item in self._bands:
+            self.removeItem(item)
+        self._bands = []
+        for label, colour, band in bands:
+            if not len(band.x):
+                continue
+            low, high = (
+                (band.low, band.high)
+                if spread == "minmax"
+                else (
+                    band.mean - band.std,
+                    band.mean + band.std,
+                )
+            )
+            low_item = pg.PlotDataItem(band.x, low, pen=None, connect="finite")
+            high_item = pg.PlotDataItem(band.x, high, pen=None, connect="finite")
+            fill = pg.FillBetweenItem(low_item, high_item, brush=_faint(colour, 50))
+            mean = pg.PlotDataItem(
+                band.x,
+                band.mean,
+                pen=pg.mkPen(colour, width=2),
+                connect="finite",
+                name=html.escape(f"{label} (mean of {band.runs})"),
+            )
+            for item in (low_item, high_item, fill, mean):
+                self.addItem(item)
+                self._bands.append(item)
+        self.legend.setVisible(bool(self._bands) or 0 < len(self._curves) <= LEGEND_MAX_RUNS)
+
+    def set_hidden(self, hidden: set[str]) -> None:
+        """Hide these runs' curves (the legend and the other charts stay in step)."""
+        for run_id, curve in self._curves.items():
+            visible = run_id not in hidden
+            curve.item.setVisible(visible)
+            curve.raw.setVisible(visible and self.options.smoothing > 0)
+
+    def highlight(self, run_id: str | None) -> None:
+        """Draw ``run_id``'s curve thicker and on top (None: no highlight)."""
+        for key in {self._highlighted, run_id} - {None}:
+            curve = self._curves.get(key)
+            if curve is not None:
+                on = key == run_id
+                curve.item.setPen(self._pen(curve.data, on))
+                curve.item.setZValue(10 if on else 0)
+        self._highlighted = run_id
+
+    def export_curves(self) -> list[ChartCurve]:
+        """The raw data behind the chart (what a CSV export writes)."""
+        label = X_LABELS.get(self.options.x_mode, self.options.x_mode)
+        return [
+            ChartCurve(c.data.run_id, c.data.name, self.metric_key, c.data.x, c.data.y, label)
+            for c in self._curves.values()
+        ]
+
+    def apply_palette(self, palette: QPalette) -> None:
+        """Follow the app's light or dark palette."""
+        self.setBackground(palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        plot = self.getPlotItem()
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            axis.setPen(pg.mkPen(text))
+            axis.setTextPen(pg.mkPen(text))
+        plot.titleLabel.setText(html.escape(self.metric_key), color=text.name(), size="10pt")
+
+    # --- drawing -----------------------------------------------------------------------------
+
+    def _redecimate(self, full_range: bool = False) -> None:
+        vb = self.getPlotItem().vb
+        columns = max(MIN_COLUMNS, int(vb.width()) or 800)
+        # While x follows the data, decimate over all of it: the view range then is the
+        # previous data's range, and decimating to it would shrink the data to that range.
+        follows_data = full_range or vb.autoRangeEnabled()[0]
+        bounds = self._x_bounds() if follows_data else tuple(vb.viewRange()[0])
+        if bounds is None:
+            return
+        x_min, x_max = bounds
+        for curve in self._curves.values():
+            x = curve.data.x
+            xs, ys = decimate_minmax(x, curve.shown_y, x_min, x_max, columns)
+            curve.item.setData(xs, ys, connect="finite")
+            if self.options.smoothing > 0:
+                rx, ry = decimate_minmax(x, curve.raw_y, x_min, x_max, columns)
+                curve.raw.setData(rx, ry, connect="finite")
+
+    def _x_bounds(self) -> tuple[float, float] | None:
+        lows = [c.data.x[0] for c in self._curves.values() if len(c.data.x)]
+        highs = [c.data.x[-1] for c in self._curves.values() if len(c.data.x)]
+        if not lows:
+            return None
+        return float(min(lows)), float(max(highs))
+
+    def _apply_robust_range(self) -> None:
+        found = robust_range([c.shown_y for c in self._curves.values()], self.options.log_y)
+        if found is None:
+            return
+        low, high = found
+        if self.options.log_y:
+            low, high = np.log10(low), np.log10(high)
+        self.getPlotItem().setYRange(low, high, padding=0)
+
+    def _place_markers(self) -> None:
+        """Triangles at the top/bottom edge for ±inf, crosses at the bottom for NaN."""
+        (_x0, _x1), (y0, y1) = self.getPlotItem().vb.viewRange()
+        spots = []
+        for run_id, curve in self._curves.items():
+            if not curve.item.isVisible():
+                continue
+            found = nonfinite_points(curve.data.x, curve.data.y)
+            brush = pg.mkBrush(curve.data.colour)
+            for kind, symbol, y in (("+inf", "t1", y1), ("-inf", "t", y0), ("nan", "x", y0)):
+                xs = found.get(kind, (np.zeros(0), None))[0]
+                spots.extend(
+                    {"pos": (float(x), y), "symbol": symbol, "brush": brush, "data": run_id}
+                    for x in xs[:500]
+                )
+        self._markers.setData(spots)
+
+    def _pen(self, data: CurveData, highlighted: bool) -> pg.QtGui.QPen:
+        return pg.mkPen(data.colour, width=3.0 if highlighted else 1.5)
+
+    def _run_of_item(self, item: object) -> str | None:
+        return next((run_id for run_id, c in self._curves.items() if c.item is item), None)
+
+    def _curve_clicked(self, item: object, *_args: object) -> None:
+        run_id = self._run_of_item(item)
+        if run_id is not None:
+            self.run_clicked.emit(run_id)
+
+    def _legend_clicked(self, item: object) -> None:
+        run_id = self._run_of_item(item)
+        curve = self._curves.get(run_id) if run_id is not None else None
+        if curve is None:
+            return
+        visible = curve.item.isVisible()
+        curve.raw.setVisible(visible and self.options.smoothing > 0)
+        self.run_visibility_changed.emit(run_id, visible)
+
+    # --- reading values ----------------------------------------------------------------------
+
+    def values_at(self, x: float) -> list[tuple[str, float, float]]:
+        """(run name, x, raw value) of each visible run's point nearest to ``x``."""
+        rows = []
+        for curve in self._curves.values():
+            xs = curve.data.x
+            if not curve.item.isVisible() or not len(xs):
+                continue
+            index = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
+            if index > 0 and abs(xs[index - 1] - x) <= abs(xs[index] - x):
+                index -= 1
+            rows.append((curve.data.name, float(xs[index]), float(curve.data.y[index])))
+        return rows
+
+    def _mouse_moved(self, position: QPointF) -> None:
+        vb = self.getPlotItem().vb
+        if not self._curves or not vb.sceneBoundingRect().contains(position):
+            self._crosshair.hide()
+            return
+        x = vb.mapSceneToView(position).x()
+        self._crosshair.setPos(x)
+        self._crosshair.show()
+        rows = self.values_at(x)[:TOOLTIP_MAX_RUNS]
+        if rows and QApplication.instance() is not None:
+            lines = [f"{self.metric_key} at {X_LABELS.get(self.options.x_mode, 'x')} ≈ {x:.6g}"]
+            lines += [f"{name}: {value:.6g}" for name, _x, value in rows]
+            QToolTip.showText(QCursor.pos(), escaped_tooltip("\n".join(lines)), self)
+
+    def leaveEvent(self, event) -> None:  # noqa: ANN001 - Qt override
+        self._crosshair.hide()
+        QToolTip.hideText()
+        super().leaveEvent(event)
+
+
+def _faint(colour: str, alpha: int = 70) -> QColor:
+    faint = QColor(colour)
+    faint.setAlpha(alpha)
+    return faint

@@ -1,0 +1,274 @@
+"""The charts view on a store written by MLflow: curves, decimation, options, groups, export."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+from flowdeck.core.smoothing import ema
+from flowdeck.ui.charts.export_actions import write_export
+from flowdeck.ui.main_window import MainWindow
+
+TIMEOUT = 60_000
+LONG_POINTS = 20_000
+SPIKE_STEP = 12_345
+MANY_RUNS = 200
+HTML_NAME = "<b>bold</b> run"
+
+
+@pytest.fixture(scope="module")
+def chart_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """curves: a long run with a spike, NaN, zero and a negative value, a short HTML-named run,
+    a run with one point; many: 200 runs with 10 metrics of 5 steps."""
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    folder = tmp_path_factory.mktemp("chart-store")
+    db = folder / "mlflow.db"
+    client = MlflowClient(tracking_uri=f"sqlite:///{db}")
+    curves = client.create_experiment("curves", artifact_location=str(folder / "a"))
+    start = 1_700_000_000_000
+    long_run = client.create_run(curves, run_name="long", start_time=start).info.run_id
+    values = np.linspace(1.0, 0.1, LONG_POINTS)
+    values[SPIKE_STEP] = 50.0
+    values[100], values[200], values[300] = np.nan, 0.0, -1.0
+    metrics = [Metric("train/loss", float(v), start + i * 10, i) for i, v in enumerate(values)]
+    metrics += [Metric("val/acc", 0.5 + i / 100, start + i * 1000, i * 1000) for i in range(20)]
+    for chunk in range(0, len(metrics), 1000):
+        client.log_batch(long_run, metrics=metrics[chunk : chunk + 1000], synchronous=True)
+    short = client.create_run(curves, run_name=HTML_NAME, start_time=start).info.run_id
+    client.log_batch(
+        short,
+        metrics=[Metric("train/loss", 2.0 - i / 10, start + i, i) for i in range(10)],
+        params=[],
+        synchronous=True,
+    )
+    single = client.create_run(curves, run_name="single", start_time=start).info.run_id
+    client.log_metric(single, "best/score", 0.9, timestamp=start, step=0)
+    many = client.create_experiment("many", artifact_location=str(folder / "m"))
+    for number in range(MANY_RUNS):
+        run_id = client.create_run(many, run_name=f"run-{number:03d}").info.run_id
+        batch = [
+            Metric(f"m{key}", float(number + key + step), start + step, step)
+            for key in range(10)
+            for step in range(5)
+        ]
+        client.log_batch(run_id, metrics=batch, synchronous=True)
+    return db
+
+
+@pytest.fixture
+def window(qtbot) -> MainWindow:
+    window = MainWindow()
+    window.persist_state = False
+    qtbot.addWidget(window)
+    window.resize(1200, 900)
+    window.show()
+    window.show_charts()
+    yield window
+    window.runner.cancel_all()
+    window.runner.wait_idle(5000)
+
+
+def open_experiment(qtbot, window: MainWindow, db: Path, name: str) -> None:
+    with qtbot.waitSignal(window.sidebar.model.store_loaded, timeout=TIMEOUT) as listed:
+        window.open_location(str(db))
+    with qtbot.waitSignal(window.runs.loaded, timeout=TIMEOUT):
+        assert window.select_experiment_named(listed.args[0], name)
+
+
+def chart_all(qtbot, window: MainWindow, count: int | None = None) -> None:
+    """Select the first ``count`` runs (all by default) and wait until the charts are drawn."""
+    with qtbot.waitSignal(window.charts.drawn, timeout=TIMEOUT):
+        window.runs.select_first(count or window.runs.model.rowCount())
+    qtbot.waitUntil(lambda: not window.charts._pending, timeout=TIMEOUT)
+
+
+def run_id_named(window: MainWindow, name: str) -> str:
+    table = window.runs.model.table()
+    return table.run_ids[list(table.column("name").display).index(name)]
+
+
+def test_one_chart_per_metric_in_sections_with_the_table_colours(qtbot, window, chart_store):
+    open_experiment(qtbot, window, chart_store, "curves")
+    chart_all(qtbot, window)
+    charts = window.charts.charts
+    assert list(charts) == ["best/score", "train/loss", "val/acc"]
+    titles = [
+        label.text() for label in window.charts.grid_host.findChildren(type(window.charts.text))
+    ]
+    assert {"best", "train", "val"} <= set(titles)
+    table = window.runs.model.table()
+    loss = charts["train/loss"]
+    for run_id, curve in loss._curves.items():
+        assert curve.item.opts["pen"].color().name() == table.colours[table.row_of(run_id)]
+    assert sorted(c.data.name for c in loss._curves.values()) == sorted(["long", HTML_NAME])
+    labels = [label.text for _sample, label in loss.legend.items]
+    assert "&lt;b&gt;bold&lt;/b&gt; run" in labels  # shown as typed, not as bold
+    single = charts["best/score"]._curves[run_id_named(window, "single")]
+    assert single.item.opts["symbol"] == "o"  # one point: a marker, not an invisible line
+    window.grab().save(
+        str(Path(qtbot._request.config.rootpath if False else "/tmp") / "charts-test.png")
+    )
+
+
+def test_every_spike_survives_decimation_and_zooming_reaches_raw_points(qtbot, window, chart_store):
+    open_experiment(qtbot, window, chart_store, "curves")
+    chart_all(qtbot, window)
+    chart = window.charts.charts["train/loss"]
+    long_curve = chart._curves[run_id_named(window, "long")]
+    xs, ys = long_curve.item.getData()
+    assert len(xs) < LONG_POINTS / 4  # decimated
+    assert np.nanmax(ys) == 50.0  # the one-point spike is still drawn
+    assert np.isnan(ys).any()  # the NaN is a gap, not a zero
+    chart.getPlotItem().vb.setXRange(SPIKE_STEP - 50, SPIKE_STEP + 50, padding=0)
+    qtbot.waitUntil(lambda: len(long_curve.item.getData()[0]) < 200, timeout=5000)
+    xs, ys = long_curve.item.getData()
+    np.testing.assert_array_equal(xs, np.arange(SPIKE_STEP - 51, SPIKE_STEP + 52))
+    assert ys[xs == SPIKE_STEP][0] == 50.0
+
+
+def test_log_scale_smoothing_and_ignore_outliers(qtbot, window, chart_store):
+    open_experiment(qtbot, window, chart_store, "curves")
+    chart_all(qtbot, window)
+    toolbar = window.charts.toolbar
+    chart = window.charts.charts["train/loss"]
+    long_curve = chart._curves[run_id_named(window, "long")]
+    toolbar.log_box.setChecked(True)
+    assert chart.getPlotItem().ctrl.logYCheck.isChecked()
+    assert np.isnan(long_curve.raw_y[[200, 300]]).all()  # zero and negative: gaps on a log axis
+    toolbar.log_box.setChecked(False)
+
+    toolbar.smoothing.setValue(60)
+    assert toolbar.options.smoothing == pytest.approx(0.6)
+    expected = ema(long_curve.data.y, 0.6)
+    np.testing.assert_allclose(long_curve.shown_y, expected, equal_nan=True)
+    assert long_curve.raw.isVisible()  # the raw curve stays, faint, behind
+    toolbar.smoothing.setValue(0)
+    assert not long_curve.raw.isVisible()
+
+    toolbar.outliers_box.setChecked(True)
+    low, high = chart.getPlotItem().vb.viewRange()[1]
+    assert high < 50.0  # the spike no longer squashes the curve
+    assert low <= 0.1 < high
+
+
+def test_x_axis_by_time_and_by_another_metric(qtbot, window, chart_store):
+    open_experiment(qtbot, window, chart_store, "curves")
+    chart_all(qtbot, window)
+    toolbar = window.charts.toolbar
+    toolbar.x_combo.setCurrentIndex(toolbar.x_combo.findText("Relative time"))
+    with qtbot.waitSignal(window.charts.drawn, timeout=TIMEOUT):
+        toolbar.x_combo.activated.emit(toolbar.x_combo.currentIndex())
+    long_curve = window.charts.charts["train/loss"]._curves[run_id_named(window, "long")]
+    assert long_curve.data.x[1] == pytest.approx(0.01)  # 10 ms after the run's start
+    toolbar.x_combo.setCurrentIndex(toolbar.x_combo.findText("Metric: val/acc"))
+    with qtbot.waitSignal(window.charts.drawn, timeout=TIMEOUT):
+        toolbar.x_combo.activated.emit(toolbar.x_combo.currentIndex())
+    qtbot.waitUntil(lambda: not window.charts._pending, timeout=TIMEOUT)
+    long_curve = window.charts.charts["train/loss"]._curves[run_id_named(window, "long")]
+    assert len(long_curve.data.x) == 20  # only steps where val/acc was logged
+    assert long_curve.data.x[0] == pytest.approx(0.5)
+
+
+def test_legend_hides_a_run_everywhere_and_crosshair_reads_values(qtbot, window, chart_store):
+    open_experiment(qtbot, window, chart_store, "curves")
+    chart_all(qtbot, window)
+    loss, acc = window.charts.charts["train/loss"], window.charts.charts["val/acc"]
+    long_id = run_id_named(window, "long")
+    item = loss._curves[long_id].item
+    sample = next(sample for sample, _label in loss.legend.items if sample.item is item)
+
+    def click_legend() -> None:  # what ItemSample.mouseClickEvent does on a left click
+        item.setVisible(not item.isVisible())
+        sample.sigClicked.emit(item)
+
+    click_legend()
+    assert not acc._curves[long_id].item.isVisible()
+    assert long_id in window.charts.hidden_runs
+    click_legend()
+    assert acc._curves[long_id].item.isVisible()
+    values = dict((name, value) for name, _x, value in loss.values_at(3.2))
+    assert values == {"long": pytest.approx(1.0 - 0.9 * 3 / (LONG_POINTS - 1)), HTML_NAME: 1.7}
+
+
+def test_clicking_a_curve_focuses_its_run_and_hovering_a_row_highlights(qtbot, window, chart_store):
+    open_experiment(qtbot, window, chart_store, "curves")
+    chart_all(qtbot, window)
+    chart = window.charts.charts["train/loss"]
+    short_id = run_id_named(window, HTML_NAME)
+    item = chart._curves[short_id].item
+    item.sigClicked.emit(item, None)
+    current = window.runs.view.selectionModel().currentIndex()
+    assert window.runs.model.run_id(current) == short_id
+    assert item.opts["pen"].widthF() == 3.0
+    assert len(window.runs.selected_run_ids()) == 3  # the selection stayed
+
+
+def test_grouped_runs_plot_a_mean_and_band_per_group(qtbot, window, chart_store):
+    open_experiment(qtbot, window, chart_store, "many")
+    pane = window.runs
+    pane.group_combo.setCurrentIndex(pane.group_combo.findText("Flat list"))
+    pane.group_combo.activated.emit(pane.group_combo.currentIndex())
+    chart_all(qtbot, window)
+    assert len(window.charts.charts) == 10
+    assert all(len(chart._curves) == MANY_RUNS for chart in window.charts.charts.values())
+    first = window.charts.charts["m0"]._curves[run_id_named(window, "run-007")]
+    np.testing.assert_array_equal(first.data.y, [7.0, 8.0, 9.0, 10.0, 11.0])
+
+    window.charts.set_selection(
+        window.runs.store,
+        window.charts.runs,
+        window.charts.metric_keys,
+        groups=[
+            ("low", [r.run_id for r in window.charts.runs[:100]]),
+            ("high", [r.run_id for r in window.charts.runs[100:]]),
+        ],
+    )
+    qtbot.waitUntil(lambda: not window.charts._pending, timeout=TIMEOUT)
+    bands = window.charts.charts["m0"]._bands
+    means = [item for item in bands if getattr(item, "name", lambda: None)()]
+    assert len(means) == 2
+    names = {item.name() for item in means}
+    assert names == {"low (mean of 100)", "high (mean of 100)"}
+
+
+def test_export_png_svg_and_csv(qtbot, window, chart_store, tmp_path):
+    open_experiment(qtbot, window, chart_store, "curves")
+    chart_all(qtbot, window)
+    chart = window.charts.charts["train/loss"]
+    write_export(chart, "png", str(tmp_path / "c.png"), 1600, 900, 200)
+    image = QImage(str(tmp_path / "c.png"))
+    assert (image.width(), image.height()) == (1600, 900)
+    assert round(image.dotsPerMeterX() * 0.0254) == 200
+    write_export(chart, "svg", str(tmp_path / "c.svg"), 0, 0, 0)
+    assert "<svg" in (tmp_path / "c.svg").read_text()
+    write_export(chart, "csv", str(tmp_path / "c.csv"), 0, 0, 0)
+    import pandas as pd
+
+    frame = pd.read_csv(tmp_path / "c.csv")
+    assert len(frame) == LONG_POINTS + 10
+    assert frame["value"].max() == 50.0
+    assert math.isnan(
+        frame.loc[(frame["run_name"] == "long") & (frame["step"] == 100), "value"].iloc[0]
+    )
+
+
+def test_refreshing_running_runs_keeps_the_zoom(qtbot, window, chart_store):
+    open_experiment(qtbot, window, chart_store, "curves")
+    chart_all(qtbot, window)
+    chart = window.charts.charts["train/loss"]
+    chart.getPlotItem().vb.setXRange(100, 200, padding=0)
+    window.charts.runs = [r.__class__(*r.__dict__.values()) for r in window.charts.runs]
+    started = time.perf_counter()
+    with qtbot.waitSignal(window.charts.drawn, timeout=TIMEOUT):
+        window.charts._load_then_draw(keep_view=True)
+    qtbot.waitUntil(lambda: not window.charts._pending, timeout=TIMEOUT)
+    assert time.perf_counter() - started < 60
+    x_range = chart.getPlotItem().vb.viewRange()[0]
+    assert x_range == pytest.approx([100, 200])
