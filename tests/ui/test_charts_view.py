@@ -111,7 +111,8 @@ def test_one_chart_per_metric_in_sections_with_the_table_colours(qtbot, window, 
     labels = [label.text for _sample, label in loss.legend.items]
     assert "&lt;b&gt;bold&lt;/b&gt; run" in labels  # shown as typed, not as bold
     single = charts["best/score"]._curves[run_id_named(window, "single")]
-    assert single.item.opts["symbol"] == "o"  # one point: a marker, not an invisible line
+    spots = charts["best/score"]._points.data  # one point: a dot, not an invisible line
+    assert len(spots) == 1 and single.data.y[0] == 0.9
     window.grab().save(
         str(Path(qtbot._request.config.rootpath if False else "/tmp") / "charts-test.png")
     )
@@ -140,7 +141,7 @@ def test_log_scale_smoothing_and_ignore_outliers(qtbot, window, chart_store):
     chart = window.charts.charts["train/loss"]
     long_curve = chart._curves[run_id_named(window, "long")]
     toolbar.log_box.setChecked(True)
-    assert chart.getPlotItem().ctrl.logYCheck.isChecked()
+    assert chart.getPlotItem().getAxis("left").logMode
     assert np.isnan(long_curve.raw_y[[200, 300]]).all()  # zero and negative: gaps on a log axis
     toolbar.log_box.setChecked(False)
 
@@ -272,3 +273,26 @@ def test_refreshing_running_runs_keeps_the_zoom(qtbot, window, chart_store):
     assert time.perf_counter() - started < 60
     x_range = chart.getPlotItem().vb.viewRange()[0]
     assert x_range == pytest.approx([100, 200])
+
+
+def test_parallel_brushing_selects_runs_and_scatter_follows_the_selection(
+    qtbot, window, chart_store
+):
+    open_experiment(qtbot, window, chart_store, "many")
+    dock = window.charts_dock
+    dock.tabs.setCurrentWidget(dock.parallel)
+    window.runs.select_first(20)
+    qtbot.waitUntil(lambda: len(dock.parallel.shown_run_ids()) == 20, timeout=TIMEOUT)
+    assert set(dock.parallel.shown_run_ids()) == set(window.runs.selected_run_ids())
+    picked = dock.parallel.shown_run_ids()[:5]
+    dock.parallel.brushed.emit(picked)  # what releasing a brush on an axis emits
+    assert set(window.runs.selected_run_ids()) == set(picked)
+    qtbot.wait(300)  # the settled selection must not reset the parallel chart
+    assert len(dock.parallel.shown_run_ids()) == 20
+
+    dock.tabs.setCurrentWidget(dock.scatter)
+    qtbot.waitUntil(lambda: len(dock.scatter.plotted_run_ids()) == 5, timeout=TIMEOUT)
+    dock.scatter.run_clicked.emit(picked[2])
+    current = window.runs.view.selectionModel().currentIndex()
+    assert window.runs.model.run_id(current) == picked[2]
+    window.grab().save("/tmp/flowdeck-scatter-tab.png")

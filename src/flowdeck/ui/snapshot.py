@@ -115,9 +115,7 @@ class Snapshot(QObject):
             self.window.show_charts()
             self.window.charts.drawn.connect(self._charts_drawn)
         self.window.runs.select_first(self.select)
-        if self.view == "charts":
-            self.window.charts_dock.follow_selection()
-        else:
+        if self.view != "charts":
             QTimer.singleShot(SETTLE_MS, self._save)
 
     def _charts_drawn(self) -> None:

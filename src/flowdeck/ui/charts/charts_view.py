@@ -57,6 +57,7 @@ class ChartsView(QWidget):
         self._pending: list[str] = []
         self._highlighted: str | None = None
         self._keep_view = False
+        self._loading: tuple[Store | None, set[tuple[str, str]]] = (None, set())
         self._cells: dict[str, tuple[QGridLayout, int, int]] = {}
         self._drawn_x: tuple[str, str | None] = ("step", None)
         self.toolbar = ChartToolbar(self)
@@ -163,9 +164,12 @@ class ChartsView(QWidget):
             self.cancel_load()
             self._start_drawing(keep_view)
             return
+        if self._handle is not None and self._loading == (self.store, set(missing)):
+            return  # the same histories are on their way already
         if not self.charts or not keep_view:
             self._show_text(f"Loading the curves of {len(run_ids)} runs…")
         store = self.store
+        self._loading = (store, set(missing))
         self._handle = self.runner.submit(
             load_histories,
             store,

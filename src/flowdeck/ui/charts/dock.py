@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+import numpy as np
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QObject, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget
 
 from flowdeck.ui.charts.charts_view import ChartsView
+from flowdeck.ui.charts.parallel import ParallelCoordinates
+from flowdeck.ui.charts.scatter import ScatterChart
 from flowdeck.ui.charts.selection import chart_groups, chart_runs
 from flowdeck.ui.runs.model import GROUPED
 from flowdeck.ui.runs.pane import RunsPane
@@ -15,14 +18,26 @@ SELECTION_SETTLE_MS = 120  # shift-click and keyboard selection come in bursts
 
 
 class ChartsDock(QDockWidget):
-    """Hosts the ChartsView and keeps it in step with a RunsPane."""
+    """Hosts the curves, parallel coordinates and scatter tabs, in step with a RunsPane."""
 
     def __init__(self, window: QMainWindow, runner: TaskRunner, runs: RunsPane) -> None:
         super().__init__("Charts", window)
         self.setObjectName("charts_dock")
         self.runs = runs
-        self.charts = ChartsView(runner, self)
-        self.setWidget(self.charts)
+        self.tabs = QTabWidget(self)
+        self.charts = ChartsView(runner, self.tabs)
+        self.parallel = ParallelCoordinates(self.tabs)
+        self.scatter = ScatterChart(self.tabs)
+        self.tabs.addTab(self.charts, "Curves")
+        self.tabs.addTab(self.parallel, "Parallel coordinates")
+        self.tabs.addTab(self.scatter, "Scatter")
+        self.tabs.setDocumentMode(True)
+        self.setWidget(self.tabs)
+        self._brushing = False
+        self._compared: tuple[int, tuple[str, ...]] | None = None
+        self.tabs.currentChanged.connect(lambda _i: self._settle.start())
+        self.parallel.brushed.connect(self.select_brushed)
+        self.scatter.run_clicked.connect(self.focus_run)
         self._settle = QTimer(self, singleShot=True, interval=SELECTION_SETTLE_MS)
         self._settle.timeout.connect(self.follow_selection)
         runs.selection_changed.connect(lambda _ids: self._settle.start())
@@ -42,11 +57,37 @@ class ChartsDock(QDockWidget):
             return
         table = self.runs.model.table()
         selected = self.runs.selected_run_ids()
-        runs, keys = chart_runs(table, selected)
-        groups = None
-        if self.runs.model.mode() == GROUPED:
-            groups = chart_groups(self.runs.model.groups(), table, selected)
-        self.charts.set_selection(self.runs.store, runs, keys, groups)
+        current = self.tabs.currentWidget()
+        if current is self.charts:
+            runs, keys = chart_runs(table, selected)
+            groups = None
+            if self.runs.model.mode() == GROUPED:
+                groups = chart_groups(self.runs.model.groups(), table, selected)
+            self.charts.set_selection(self.runs.store, runs, keys, groups)
+        elif not self._brushing:
+            found = (table.row_of(run_id) for run_id in selected)
+            rows = np.array([row for row in found if row is not None], dtype=np.int64)
+            compared = (id(table), tuple(selected))
+            if compared != self._compared or current is self.scatter:
+                self._compared = compared if current is self.parallel else None
+                current.set_data(table, rows)
+        self._brushing = False
+
+    def select_brushed(self, run_ids: list[str]) -> None:
+        """Brushing the parallel axes selects the runs inside every brush in the table."""
+        if set(run_ids) == set(self.runs.selected_run_ids()):
+            return
+        self._brushing = True  # the parallel chart keeps all its runs, faint or not
+        selection = QItemSelection()
+        for run_id in run_ids:
+            index = self.runs.model.index_of_run(run_id)
+            if index.isValid():
+                selection.select(index, index)
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.runs.view.selectionModel().select(selection, flags)
 
     def focus_run(self, run_id: str) -> None:
         """Make a clicked curve's run the table's current row (the selection stays)."""

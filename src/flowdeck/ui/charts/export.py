@@ -63,6 +63,7 @@ def export_png(item: Exportable, path: str, width: int, height: int, dpi: int) -
         raise ValueError(f"export size must be positive, not {width}x{height} at {dpi} DPI")
     scale = dpi / SCREEN_DPI
     exporter = _exporter(item)
+    _check_writable(path)
     image = QImage(width, height, QImage.Format.Format_ARGB32)
     image.fill(exporter.parameters()["background"])
     with _laid_out_at(item, width / scale, height / scale):
@@ -84,6 +85,7 @@ def export_svg(
     (``Z``) Qt 6 writes for every ViewBox (pyqtgraph issue #3495).
     """
     exporter = _exporter(item)
+    _check_writable(path)
     size = (width, height) if width and height else (None, None)
     with _laid_out_at(item, *size):
         rect = item.boundingRect()
@@ -110,6 +112,12 @@ def _exporter(item: Exportable) -> ImageExporter:
     return ImageExporter(item)
 
 
+def _check_writable(path: str) -> None:
+    """Raise the OSError the user should read (no such folder, permission denied...) now."""
+    with open(path, "ab"):
+        pass
+
+
 def _render(item: Exportable, exporter: ImageExporter, painter: QPainter, target: QRectF) -> None:
     """Draw ``item``'s part of its scene into ``target``, then end ``painter``."""
     try:
@@ -117,7 +125,12 @@ def _render(item: Exportable, exporter: ImageExporter, painter: QPainter, target
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         exporter.setExportMode(True, {"antialias": True, "painter": painter})
         source = item.mapRectToScene(item.boundingRect())
-        item.scene().render(painter, target, source, Qt.AspectRatioMode.IgnoreAspectRatio)
+        # a layout item was laid out at the target's shape; anything else must not stretch
+        laid_out = isinstance(item, QGraphicsWidget)
+        mode = (
+            Qt.AspectRatioMode.IgnoreAspectRatio if laid_out else Qt.AspectRatioMode.KeepAspectRatio
+        )
+        item.scene().render(painter, target, source, mode)
     finally:
         exporter.setExportMode(False)
         painter.end()
@@ -200,6 +213,7 @@ class ExportDialog(QDialog):
         self.dpi_spin = QSpinBox(minimum=36, maximum=2400, suffix=" DPI")
         self.dpi_spin.setValue(self._setting("dpi", SCREEN_DPI))
         self.path_edit = QLineEdit()
+        self.path_edit.setMinimumWidth(self.fontMetrics().horizontalAdvance("x") * 48)
         self.browse_button = QPushButton("Browse…")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -317,6 +331,6 @@ def _default_folder() -> str:
         QStandardPaths.StandardLocation.HomeLocation,
     ):
         folder = QStandardPaths.writableLocation(location)
-        if folder:
+        if folder and Path(folder).is_dir():
             return folder
     return str(Path.home())

@@ -7,7 +7,7 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QTimer, Signal
-from PySide6.QtGui import QColor, QCursor, QPalette
+from PySide6.QtGui import QBrush, QColor, QCursor, QPalette
 from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
 from flowdeck.core.chart_axes import log_safe, robust_range
@@ -21,18 +21,18 @@ from flowdeck.ui.runs.decorations import escaped_tooltip
 LEGEND_MAX_RUNS = 12
 TOOLTIP_MAX_RUNS = 25
 MIN_COLUMNS = 200
-FEW_POINTS = 30
+FEW_POINTS = 3  # curves this short also get a dot per point
 CHART_HEIGHT = 250
 
 
 class _Curve:
     """A run's curve in one chart: its full data, the shown y and its plot items."""
 
-    def __init__(self, data: CurveData, item: pg.PlotDataItem, raw: pg.PlotDataItem) -> None:
+    def __init__(self, data: CurveData, item: pg.PlotCurveItem) -> None:
         self.data = data
         self.item = item  # the shown (maybe smoothed) curve
-        self.raw = raw  # the raw curve, faint behind a smoothed one
-        self.shown_y = data.y
+        self.raw: pg.PlotCurveItem | None = None  # the raw curve, faint behind a smoothed one
+        self.shown_y = data.y  # log10 of the values on a log axis
         self.raw_y = data.y
 
 
@@ -60,6 +60,10 @@ class MetricChart(pg.PlotWidget):
         self.legend.sigSampleClicked.connect(self._legend_clicked)
         self._markers = pg.ScatterPlotItem(size=9, pen=None)
         plot.addItem(self._markers, ignoreBounds=True)
+        self._points = pg.ScatterPlotItem(size=6, pen=None)
+        plot.addItem(self._points)
+        self._pool: list[pg.PlotCurveItem] = []
+        self._raw_pool: list[pg.PlotCurveItem] = []
         self._crosshair = pg.InfiniteLine(angle=90, movable=False)
         self._crosshair.setPen(pg.mkPen(QColor(128, 128, 128, 160), width=1))
         self._crosshair.hide()
@@ -80,31 +84,32 @@ class MetricChart(pg.PlotWidget):
     def set_curves(
         self, curves: list[CurveData], options: ChartOptions, keep_view: bool = False
     ) -> None:
-        """Show these runs' curves (replacing the others); ``keep_view`` keeps zoom and pan."""
+        """Show these runs' curves (replacing the others); ``keep_view`` keeps zoom and pan.
+
+        Plot items are pooled and reused: creating and adding a pyqtgraph item costs about a
+        millisecond, and a chart of 100 runs is redrawn on every change of the selection."""
         vb = self.getPlotItem().vb
         kept = (vb.viewRange(), vb.autoRangeEnabled()) if keep_view else None
-        for curve in self._curves.values():
-            self.removeItem(curve.item)
-            self.removeItem(curve.raw)
-        self._curves = {}
         self.legend.clear()
-        named = len(curves) <= LEGEND_MAX_RUNS
-        for data in curves:
-            raw = pg.PlotDataItem(pen=pg.mkPen(_faint(data.colour), width=1))
-            raw.hide()
-            item = pg.PlotDataItem(
-                name=html.escape(data.name) if named else None, pen=self._pen(data, False)
-            )
-            if len(data.x) <= FEW_POINTS:  # a lone point draws no line: mark every point
-                item.setSymbol("o")
-                item.setSymbolSize(6)
-                item.setSymbolBrush(data.colour)
-                item.setSymbolPen(None)
-            item.setCurveClickable(True, width=8)
+        while len(self._pool) < len(curves):
+            item = self._new_item()
+            item.setClickable(True, width=8)
             item.sigClicked.connect(self._curve_clicked)
-            self.addItem(raw)
-            self.addItem(item)
-            self._curves[data.run_id] = _Curve(data, item, raw)
+            self._pool.append(item)
+        for item in self._pool[len(curves) :]:
+            item.hide()
+        for raw in self._raw_pool:
+            raw.hide()
+        self._curves = {}
+        named = len(curves) <= LEGEND_MAX_RUNS
+        for data, item in zip(curves, self._pool, strict=False):
+            item.setPen(self._pen(data, False))
+            item.setZValue(0)
+            item.setVisible(True)
+            self._curves[data.run_id] = _Curve(data, item)
+            if named:
+                self.legend.addItem(item, html.escape(data.name))
+        self._highlighted = None
         self.legend.setVisible(named and bool(curves))
         self.getPlotItem().setLabel("bottom", X_LABELS.get(options.x_mode, options.x_mode))
         self.set_options(options, force=True)
@@ -115,19 +120,42 @@ class MetricChart(pg.PlotWidget):
             )
             self._redecimate()
 
+    def _new_item(self) -> pg.PlotCurveItem:
+        # Straight into the ViewBox: PlotItem.addItem's bookkeeping doubles the cost.
+        item = pg.PlotCurveItem(connect="finite", skipFiniteCheck=True)
+        self.getPlotItem().vb.addItem(item)
+        return item
+
+    def _attach_raw_curves(self) -> None:
+        """Give every curve its faint raw companion (made only once smoothing is on)."""
+        while len(self._raw_pool) < len(self._curves):
+            item = self._new_item()
+            item.setZValue(-1)
+            self._raw_pool.append(item)
+        for curve, raw in zip(self._curves.values(), self._raw_pool, strict=False):
+            raw.setPen(pg.mkPen(_faint(curve.data.colour), width=1))
+            curve.raw = raw
+
+    def _show_raw(self, curve: _Curve, visible: bool) -> None:
+        if curve.raw is not None:
+            curve.raw.setVisible(visible and self.options.smoothing > 0)
+
     def set_options(self, options: ChartOptions, force: bool = False) -> None:
         """Apply axis mode, log scale, outlier-robust range and smoothing."""
         old, self.options = self.options, options
         plot = self.getPlotItem()
         if force or old.log_y != options.log_y:
-            plot.setLogMode(x=False, y=options.log_y)
+            plot.getAxis("left").setLogMode(False, options.log_y)
         if force or (old.log_y, old.smoothing) != (options.log_y, options.smoothing):
+            if options.smoothing > 0:
+                self._attach_raw_curves()
             for curve in self._curves.values():
-                raw_y = log_safe(curve.data.y) if options.log_y else curve.data.y
+                raw_y = _log10(curve.data.y) if options.log_y else curve.data.y
                 curve.raw_y = raw_y
                 curve.shown_y = ema(raw_y, options.smoothing) if options.smoothing > 0 else raw_y
-                curve.raw.setVisible(options.smoothing > 0 and curve.item.isVisible())
+                self._show_raw(curve, curve.item.isVisible())
         self._redecimate(full_range=True)
+        self._place_points()
         plot.enableAutoRange(x=True, y=not options.ignore_outliers)
         if options.ignore_outliers:
             self._apply_robust_range()
@@ -169,7 +197,9 @@ class MetricChart(pg.PlotWidget):
         for run_id, curve in self._curves.items():
             visible = run_id not in hidden
             curve.item.setVisible(visible)
-            curve.raw.setVisible(visible and self.options.smoothing > 0)
+            self._show_raw(curve, visible)
+        self._place_points()
+        self._place_markers()
 
     def highlight(self, run_id: str | None) -> None:
         """Draw ``run_id``'s curve thicker and on top (None: no highlight)."""
@@ -215,10 +245,10 @@ class MetricChart(pg.PlotWidget):
         for curve in self._curves.values():
             x = curve.data.x
             xs, ys = decimate_minmax(x, curve.shown_y, x_min, x_max, columns)
-            curve.item.setData(xs, ys, connect="finite")
-            if self.options.smoothing > 0:
+            curve.item.setData(xs, ys)
+            if self.options.smoothing > 0 and curve.raw is not None:
                 rx, ry = decimate_minmax(x, curve.raw_y, x_min, x_max, columns)
-                curve.raw.setData(rx, ry, connect="finite")
+                curve.raw.setData(rx, ry)
 
     def _x_bounds(self) -> tuple[float, float] | None:
         lows = [c.data.x[0] for c in self._curves.values() if len(c.data.x)]
@@ -253,6 +283,19 @@ class MetricChart(pg.PlotWidget):
                 )
         self._markers.setData(spots)
 
+    def _place_points(self) -> None:
+        """A dot on every point of short curves: a lone point draws no line."""
+        brushes: dict[str, QBrush] = {}
+        spots = [
+            {"pos": (float(x), float(y)), "brush": brushes.setdefault(c, pg.mkBrush(c))}
+            for curve in self._curves.values()
+            if (c := curve.data.colour)
+            if curve.item.isVisible() and len(curve.data.x) <= FEW_POINTS
+            for x, y in zip(curve.data.x, curve.shown_y, strict=True)
+            if np.isfinite(y)
+        ]
+        self._points.setData(spots)
+
     def _pen(self, data: CurveData, highlighted: bool) -> pg.QtGui.QPen:
         return pg.mkPen(data.colour, width=3.0 if highlighted else 1.5)
 
@@ -270,7 +313,8 @@ class MetricChart(pg.PlotWidget):
         if curve is None:
             return
         visible = curve.item.isVisible()
-        curve.raw.setVisible(visible and self.options.smoothing > 0)
+        self._show_raw(curve, visible)
+        self._place_points()
         self.run_visibility_changed.emit(run_id, visible)
 
     # --- reading values ----------------------------------------------------------------------
@@ -306,6 +350,12 @@ class MetricChart(pg.PlotWidget):
         self._crosshair.hide()
         QToolTip.hideText()
         super().leaveEvent(event)
+
+
+def _log10(values: np.ndarray) -> np.ndarray:
+    """log10 of the positive values; zero and negative values become NaN (gaps)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log10(log_safe(values))
 
 
 def _faint(colour: str, alpha: int = 70) -> QColor:
