@@ -296,3 +296,46 @@ def test_parallel_brushing_selects_runs_and_scatter_follows_the_selection(
     current = window.runs.view.selectionModel().currentIndex()
     assert window.runs.model.run_id(current) == picked[2]
     window.grab().save("/tmp/flowdeck-scatter-tab.png")
+
+
+def test_the_chart_menu_exports_through_the_dialog(qtbot, window, chart_store, tmp_path):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from flowdeck.ui.charts.export import ExportDialog
+
+    open_experiment(qtbot, window, chart_store, "curves")
+    chart_all(qtbot, window)
+    target = tmp_path / "loss.csv"
+
+    def fill_in() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, ExportDialog)
+        assert dialog.path_edit.text().endswith("train_loss.png")  # named after the metric
+        dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("csv"))
+        dialog.path_edit.setText(str(target))
+        dialog.accept()
+
+    QTimer.singleShot(0, fill_in)
+    window.charts.charts["train/loss"].export_requested.emit()
+    assert target.read_text().splitlines()[0] == "run_id,run_name,metric,step,value"
+
+
+def test_chart_options_hidden_metrics_and_tab_persist(qtbot, isolated_settings):
+    first = MainWindow()
+    qtbot.addWidget(first)
+    toolbar = first.charts.toolbar
+    toolbar.log_box.setChecked(True)
+    toolbar.smoothing.setValue(80)
+    toolbar.set_metric_keys(["train/loss", "val/acc"])
+    toolbar.metrics_menu.actions()[-1].setChecked(False)  # hide val/acc
+    first.charts_dock.tabs.setCurrentIndex(2)
+    first.close()
+
+    again = MainWindow()
+    qtbot.addWidget(again)
+    restored = again.charts.toolbar
+    assert restored.log_box.isChecked()
+    assert restored.options.smoothing == pytest.approx(0.8)
+    assert restored.hidden_metrics == {"val/acc"}
+    assert again.charts_dock.tabs.currentWidget() is again.charts_dock.scatter

@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.runs)
         self.run_actions = RunActions(self.runner, dialog_parent=self, parent=self)
         self.runs.view.addActions(self.run_actions.actions())
-        self.charts_dock = add_charts_dock(self, self.runner, self.runs)
+        self.charts_dock = add_charts_dock(self, self.runner, self.runs, self.settings)
         self.charts = self.charts_dock.charts
 
         self._build_status_bar()

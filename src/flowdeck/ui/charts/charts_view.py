@@ -23,7 +23,7 @@ from flowdeck.core.history_cache import HistoryCache
 from flowdeck.core.runs_table import DEFAULT_PALETTE
 from flowdeck.store.base import Store
 from flowdeck.ui.charts.loading import ChartRun, load_histories
-from flowdeck.ui.charts.metric_chart import MetricChart
+from flowdeck.ui.charts.metric_chart import CHART_HEIGHT, MetricChart
 from flowdeck.ui.charts.options import ChartOptions, CurveData
 from flowdeck.ui.charts.toolbar import ChartToolbar
 from flowdeck.ui.tasks import TaskHandle, TaskRunner
@@ -42,6 +42,7 @@ class ChartsView(QWidget):
     progress = Signal(str, int, int)
     drawn = Signal()  # every chart shows the current selection
     message = Signal(str)
+    export_requested = Signal(object)  # the MetricChart to export
 
     def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -246,8 +247,10 @@ class ChartsView(QWidget):
                 grid.setColumnStretch(column, 1)
             for index, key in enumerate(section_keys):
                 self._cells[key] = (grid, index // CHART_COLUMNS, index % CHART_COLUMNS)
-                if key in self.charts:
-                    grid.addWidget(self.charts[key], *self._cells[key][1:])
+                # A placeholder of the chart's size keeps the layout still while the charts
+                # arrive one by one: a moving layout repaints every visible chart each time.
+                widget = self.charts.get(key) or _placeholder(self.grid_host)
+                grid.addWidget(widget, *self._cells[key][1:])
             self.grid_layout.addLayout(grid)
         self.grid_layout.addStretch(1)
 
@@ -256,6 +259,7 @@ class ChartsView(QWidget):
         chart.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         chart.run_clicked.connect(self.run_clicked)
         chart.run_visibility_changed.connect(self._run_visibility_changed)
+        chart.export_requested.connect(lambda: self.export_requested.emit(chart))
         return chart
 
     def _draw_next(self) -> None:
@@ -267,7 +271,13 @@ class ChartsView(QWidget):
         if chart is None and key in self._cells:
             grid, row, column = self._cells[key]
             chart = self.charts[key] = self._new_chart(key)
-            grid.addWidget(chart, row, column)
+            placeholder = grid.itemAtPosition(row, column)
+            if placeholder is not None and placeholder.widget() is not None:
+                old = placeholder.widget()
+                grid.replaceWidget(old, chart)
+                old.deleteLater()
+            else:
+                grid.addWidget(chart, row, column)
         if chart is not None:
             self._fill(chart, key)
         self._draw_timer.start()
@@ -328,4 +338,13 @@ class ChartsView(QWidget):
 
 def _empty_layout(layout: QGridLayout) -> None:
     while layout.count():
-        layout.takeAt(0)
+        item = layout.takeAt(0)
+        widget = item.widget() if item is not None else None
+        if widget is not None and not isinstance(widget, MetricChart):
+            widget.deleteLater()
+
+
+def _placeholder(parent: QWidget) -> QWidget:
+    placeholder = QWidget(parent)
+    placeholder.setFixedHeight(CHART_HEIGHT)
+    return placeholder

@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, fields, replace
+
 import numpy as np
 from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget
 
 from flowdeck.ui.charts.charts_view import ChartsView
+from flowdeck.ui.charts.metric_chart import MetricChart
+from flowdeck.ui.charts.options import ChartOptions
 from flowdeck.ui.charts.parallel import ParallelCoordinates
 from flowdeck.ui.charts.scatter import ScatterChart
 from flowdeck.ui.charts.selection import chart_groups, chart_runs
 from flowdeck.ui.runs.model import GROUPED
 from flowdeck.ui.runs.pane import RunsPane
+from flowdeck.ui.settings import Settings
 from flowdeck.ui.tasks import TaskRunner
 
 SELECTION_SETTLE_MS = 120  # shift-click and keyboard selection come in bursts
+OPTIONS_KEY = "charts/options"
+HIDDEN_KEY = "charts/hidden_metrics"
+TAB_KEY = "charts/tab"
 
 
 class ChartsDock(QDockWidget):
     """Hosts the curves, parallel coordinates and scatter tabs, in step with a RunsPane."""
 
-    def __init__(self, window: QMainWindow, runner: TaskRunner, runs: RunsPane) -> None:
+    def __init__(
+        self, window: QMainWindow, runner: TaskRunner, runs: RunsPane, settings: Settings
+    ) -> None:
         super().__init__("Charts", window)
+        self.settings = settings
         self.setObjectName("charts_dock")
         self.runs = runs
         self.tabs = QTabWidget(self)
@@ -35,7 +46,12 @@ class ChartsDock(QDockWidget):
         self.setWidget(self.tabs)
         self._brushing = False
         self._compared: tuple[int, tuple[str, ...]] | None = None
+        self._restore_state()
         self.tabs.currentChanged.connect(lambda _i: self._settle.start())
+        self.tabs.currentChanged.connect(lambda i: settings.set_value(TAB_KEY, i))
+        toolbar = self.charts.toolbar
+        toolbar.options_changed.connect(lambda o: settings.set_value(OPTIONS_KEY, asdict(o)))
+        toolbar.metrics_changed.connect(lambda hidden: settings.set_value(HIDDEN_KEY, hidden))
         self.parallel.brushed.connect(self.select_brushed)
         self.scatter.run_clicked.connect(self.focus_run)
         self._settle = QTimer(self, singleShot=True, interval=SELECTION_SETTLE_MS)
@@ -47,6 +63,7 @@ class ChartsDock(QDockWidget):
         self.visibilityChanged.connect(lambda visible: visible and self._settle.start())
         self.charts.run_clicked.connect(self.focus_run)
         self.charts.toolbar.export_requested.connect(self.export_current)
+        self.charts.export_requested.connect(self.export)
         runs.view.setMouseTracking(True)
         runs.view.entered.connect(lambda index: self.charts.highlight(runs.model.run_id(index)))
         runs.view.viewport().installEventFilter(self)
@@ -100,11 +117,29 @@ class ChartsDock(QDockWidget):
             self.charts.highlight(run_id)
 
     def export_current(self) -> None:
-        from flowdeck.ui.charts.export_actions import export_chart  # the dialog, on first use
-
+        """Export the chart last clicked (else the first one)."""
         chart = self.charts.chart_under_focus()
         if chart is not None:
-            export_chart(chart, self.charts)
+            self.export(chart)
+
+    def export(self, chart: MetricChart) -> None:
+        from flowdeck.ui.charts.export_actions import export_chart  # the dialog, on first use
+
+        export_chart(chart, self.charts)
+
+    def _restore_state(self) -> None:
+        """The chart options, hidden metrics and tab of the last session."""
+        saved = self.settings.value(OPTIONS_KEY, {}, dict)
+        known = {f.name for f in fields(ChartOptions)}
+        try:
+            options = ChartOptions(**{k: v for k, v in saved.items() if k in known})
+        except TypeError:
+            options = ChartOptions()
+        if options.x_mode == "metric":  # the metric may not exist in the next store
+            options = replace(options, x_mode="step", x_metric=None)
+        self.charts.toolbar.set_view_options(options)
+        self.charts.toolbar.hidden_metrics = set(self.settings.value(HIDDEN_KEY, [], list))
+        self.tabs.setCurrentIndex(self.settings.value(TAB_KEY, 0, int))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.Leave:
@@ -112,9 +147,11 @@ class ChartsDock(QDockWidget):
         return False
 
 
-def add_charts_dock(window: QMainWindow, runner: TaskRunner, runs: RunsPane) -> ChartsDock:
+def add_charts_dock(
+    window: QMainWindow, runner: TaskRunner, runs: RunsPane, settings: Settings
+) -> ChartsDock:
     """Create the dock at the bottom of ``window``, sized to a good share of its height."""
-    dock = ChartsDock(window, runner, runs)
+    dock = ChartsDock(window, runner, runs, settings)
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
     window.resizeDocks([dock], [max(300, window.height() // 2)], Qt.Orientation.Vertical)
     return dock

@@ -1,26 +1,26 @@
-"""Exporting one chart: ask where and how, then write PNG, SVG or the CSV of its data."""
+"""Exporting one metric chart: the chart as PNG or SVG, or the raw data behind it as CSV."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+import re
+
+from PySide6.QtWidgets import QWidget
 
 from flowdeck.core.chart_export import write_chart_csv
-from flowdeck.ui.charts.export import ExportDialog, export_png, export_svg
+from flowdeck.ui.charts.export import ExportChoice, export_png, export_svg
+from flowdeck.ui.charts.export import export_chart as ask_and_export
 from flowdeck.ui.charts.metric_chart import MetricChart
 
 
-def export_chart(chart: MetricChart, parent: QWidget) -> str | None:
-    """Show the export dialog for ``chart`` and write the file; returns its path or None."""
-    dialog = ExportDialog(parent)
-    if dialog.exec() != ExportDialog.DialogCode.Accepted:
-        return None
-    choice = dialog.choice()
-    try:
-        write_export(chart, choice.format, choice.path, choice.width, choice.height, choice.dpi)
-    except OSError as error:
-        QMessageBox.warning(parent, "Flowdeck", f"The chart could not be saved: {error}")
-        return None
-    return choice.path
+def export_chart(chart: MetricChart, parent: QWidget) -> ExportChoice | None:
+    """Ask where and how with the export dialog, then write the file (None: cancelled)."""
+    stem = re.sub(r"[^\w.-]+", "_", chart.metric_key).strip("_") or "chart"
+    return ask_and_export(
+        parent,
+        chart.getPlotItem(),
+        lambda path: write_chart_csv(path, chart.export_curves()),
+        file_stem=stem,
+    )
 
 
 def write_export(

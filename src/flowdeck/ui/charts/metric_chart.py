@@ -6,9 +6,9 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QCursor, QPalette
-from PySide6.QtWidgets import QApplication, QToolTip, QWidget
+from PySide6.QtCore import QEvent, QPointF, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QContextMenuEvent, QCursor, QPalette
+from PySide6.QtWidgets import QApplication, QMenu, QToolTip, QWidget
 
 from flowdeck.core.chart_axes import log_safe, robust_range
 from flowdeck.core.chart_export import ChartCurve
@@ -34,6 +34,8 @@ class _Curve:
         self.raw: pg.PlotCurveItem | None = None  # the raw curve, faint behind a smoothed one
         self.shown_y = data.y  # log10 of the values on a log axis
         self.raw_y = data.y
+        self.whole = False  # the item holds every point of shown_y: nothing to redo on zoom
+        self.nonfinite = nonfinite_points(data.x, data.y)
 
 
 class MetricChart(pg.PlotWidget):
@@ -41,6 +43,7 @@ class MetricChart(pg.PlotWidget):
 
     run_clicked = Signal(str)
     run_visibility_changed = Signal(str, bool)  # legend clicks
+    export_requested = Signal()
 
     def __init__(self, metric: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -153,6 +156,7 @@ class MetricChart(pg.PlotWidget):
                 raw_y = _log10(curve.data.y) if options.log_y else curve.data.y
                 curve.raw_y = raw_y
                 curve.shown_y = ema(raw_y, options.smoothing) if options.smoothing > 0 else raw_y
+                curve.whole = False
                 self._show_raw(curve, curve.item.isVisible())
         self._redecimate(full_range=True)
         self._place_points()
@@ -244,8 +248,11 @@ class MetricChart(pg.PlotWidget):
         x_min, x_max = bounds
         for curve in self._curves.values():
             x = curve.data.x
+            if curve.whole and len(x) <= 2 * columns:
+                continue  # short curves are drawn whole once; setData again would repaint
             xs, ys = decimate_minmax(x, curve.shown_y, x_min, x_max, columns)
             curve.item.setData(xs, ys)
+            curve.whole = len(xs) == len(x) and self.options.smoothing == 0
             if self.options.smoothing > 0 and curve.raw is not None:
                 rx, ry = decimate_minmax(x, curve.raw_y, x_min, x_max, columns)
                 curve.raw.setData(rx, ry)
@@ -271,9 +278,9 @@ class MetricChart(pg.PlotWidget):
         (_x0, _x1), (y0, y1) = self.getPlotItem().vb.viewRange()
         spots = []
         for run_id, curve in self._curves.items():
-            if not curve.item.isVisible():
+            found = curve.nonfinite
+            if not curve.item.isVisible() or not any(len(xs) for xs, _i in found.values()):
                 continue
-            found = nonfinite_points(curve.data.x, curve.data.y)
             brush = pg.mkBrush(curve.data.colour)
             for kind, symbol, y in (("+inf", "t1", y1), ("-inf", "t", y0), ("nan", "x", y0)):
                 xs = found.get(kind, (np.zeros(0), None))[0]
@@ -281,7 +288,8 @@ class MetricChart(pg.PlotWidget):
                     {"pos": (float(x), y), "symbol": symbol, "brush": brush, "data": run_id}
                     for x in xs[:500]
                 )
-        self._markers.setData(spots)
+        if spots or len(self._markers.data):
+            self._markers.setData(spots)
 
     def _place_points(self) -> None:
         """A dot on every point of short curves: a lone point draws no line."""
@@ -345,6 +353,26 @@ class MetricChart(pg.PlotWidget):
             lines = [f"{self.metric_key} at {X_LABELS.get(self.options.x_mode, 'x')} ≈ {x:.6g}"]
             lines += [f"{name}: {value:.6g}" for name, _x, value in rows]
             QToolTip.showText(QCursor.pos(), escaped_tooltip("\n".join(lines)), self)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        # Also called while pyqtgraph's constructor runs, before there is a plot.
+        if event.type() == QEvent.Type.PaletteChange and getattr(self, "plotItem", None):
+            self.apply_palette(self.palette())
+        super().changeEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt override
+        menu = QMenu(self)
+        menu.addAction("Reset Zoom", self.reset_zoom)
+        menu.addAction("Export Chart or Data…", self.export_requested.emit)
+        menu.exec(event.globalPos())
+
+    def reset_zoom(self) -> None:
+        """Back to the whole of every curve (and the outlier-robust y range if chosen)."""
+        self.set_options(self.options, force=True)
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt override
+        self.reset_zoom()
+        super().mouseDoubleClickEvent(event)
 
     def leaveEvent(self, event) -> None:  # noqa: ANN001 - Qt override
         self._crosshair.hide()
