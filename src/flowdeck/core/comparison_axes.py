@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -156,6 +156,17 @@ def numeric_choices(table: RunsTable, rows: np.ndarray) -> list[str]:
             continue
         chosen.append(spec.id)
     return chosen
+
+
+def distinct_titles(table: RunsTable, axes: list[ComparisonAxis]) -> list[ComparisonAxis]:
+    """Axes whose titles clash (a param and a metric both called "lr") get their kind added."""
+    titles = [axis.title for axis in axes]
+    return [
+        replace(axis, title=choice_label(table, axis.column_id))
+        if titles.count(axis.title) > 1
+        else axis
+        for axis in axes
+    ]
 
 
 def choice_label(table: RunsTable, column_id: str) -> str:

@@ -161,6 +161,9 @@ class MetricChart(pg.PlotWidget):
         self._redecimate(full_range=True)
         self._place_points()
         plot.enableAutoRange(x=True, y=not options.ignore_outliers)
+        bounds = self._x_bounds()
+        if bounds is not None and bounds[0] == bounds[1]:  # one step: a readable range around it
+            plot.setXRange(bounds[0] - 1, bounds[0] + 1, padding=0)
         if options.ignore_outliers:
             self._apply_robust_range()
         self._place_markers()

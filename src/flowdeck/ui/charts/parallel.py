@@ -22,6 +22,7 @@ from flowdeck.core.comparison_axes import (
     axis_choices,
     comparison_axis,
     default_axes,
+    distinct_titles,
 )
 from flowdeck.core.parallel_lines import (
     MISSING_Y,
@@ -223,7 +224,9 @@ class ParallelCoordinates(QWidget):
         self._hovered = -1
         table, rows = self._table, self._rows
         self._axes = (
-            [] if table is None else [comparison_axis(table, c, rows) for c in self._columns]
+            []
+            if table is None
+            else distinct_titles(table, [comparison_axis(table, c, rows) for c in self._columns])
         )
         self._y = line_heights([axis.positions for axis in self._axes], len(rows))
         if table is None or not len(rows) or not self._axes:
