@@ -88,3 +88,15 @@ def between(values: list[float], low_rank: int, high_rank: int) -> tuple[float, 
         float((ordered[low_rank - 1] + ordered[low_rank]) / 2),
         float((ordered[high_rank] + ordered[high_rank + 1]) / 2),
     )
+
+
+def shown_chart(qtbot, widget, size: tuple[int, int], table):  # noqa: ANN001, ANN201
+    """``widget`` (a comparison chart) shown at ``size`` with every row of ``table``."""
+    import numpy as np
+
+    qtbot.addWidget(widget)
+    widget.resize(*size)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.set_data(table, np.arange(table.n_rows))
+    return widget

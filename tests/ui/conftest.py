@@ -49,3 +49,29 @@ def fail_on_qt_warnings() -> Iterator[QtMessages]:
     finally:
         qInstallMessageHandler(previous)
     assert not messages.problems, "Qt warned during the test:\n" + "\n".join(messages.problems)
+
+
+@pytest.fixture(scope="session")
+def comparison_frame(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """Eight runs written by MLflow for the comparison charts (see helpers/comparison_runs)."""
+    from tests.helpers.comparison_runs import write_comparison_frame
+
+    return write_comparison_frame(tmp_path_factory.mktemp("comparison"))
+
+
+@pytest.fixture
+def comparison_table(qapp, comparison_frame, fail_on_qt_warnings):  # noqa: ANN001, ANN201
+    from flowdeck.core.runs_table import RunsTable
+
+    return RunsTable.build(comparison_frame)
+
+
+@pytest.fixture
+def unthrottled_mouse() -> Iterator[None]:
+    """pyqtgraph drops mouse moves closer than 10 ms apart; synthetic drags are faster."""
+    import pyqtgraph as pg
+
+    previous = pg.getConfigOption("mouseRateLimit")
+    pg.setConfigOption("mouseRateLimit", 0)
+    yield
+    pg.setConfigOption("mouseRateLimit", previous)

@@ -6,13 +6,12 @@ import csv
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog
-from tests.helpers.comparison_runs import write_comparison_frame
+from tests.helpers.comparison_runs import shown_chart
 
 from flowdeck.core.runs_table import RunsTable
 from flowdeck.ui.charts.export import (
@@ -29,36 +28,14 @@ from flowdeck.ui.settings import Settings
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-@pytest.fixture(scope="module")
-def frame(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    return write_comparison_frame(tmp_path_factory.mktemp("export"))
+@pytest.fixture
+def parallel(qtbot, comparison_table: RunsTable) -> ParallelCoordinates:
+    return shown_chart(qtbot, ParallelCoordinates(), (900, 450), comparison_table)
 
 
 @pytest.fixture
-def table(qapp, frame: pd.DataFrame, fail_on_qt_warnings) -> RunsTable:
-    return RunsTable.build(frame)
-
-
-@pytest.fixture
-def parallel(qtbot, table: RunsTable) -> ParallelCoordinates:
-    chart = ParallelCoordinates()
-    qtbot.addWidget(chart)
-    chart.resize(900, 450)
-    chart.show()
-    qtbot.waitExposed(chart)
-    chart.set_data(table, np.arange(table.n_rows))
-    return chart
-
-
-@pytest.fixture
-def scatter(qtbot, table: RunsTable) -> ScatterChart:
-    chart = ScatterChart()
-    qtbot.addWidget(chart)
-    chart.resize(700, 450)
-    chart.show()
-    qtbot.waitExposed(chart)
-    chart.set_data(table, np.arange(table.n_rows))
-    return chart
+def scatter(qtbot, comparison_table: RunsTable) -> ScatterChart:
+    return shown_chart(qtbot, ScatterChart(), (700, 450), comparison_table)
 
 
 def _colours(image: QImage) -> set[str]:
@@ -73,7 +50,9 @@ def _colours(image: QImage) -> set[str]:
 @pytest.mark.parametrize(
     ("width", "height", "dpi"), [(1600, 900, 200), (640, 480, 96), (333, 777, 72)]
 )
-def test_png_has_the_asked_pixels_and_dpi(parallel, table, tmp_path, width, height, dpi) -> None:
+def test_png_has_the_asked_pixels_and_dpi(
+    parallel, comparison_table, tmp_path, width, height, dpi
+) -> None:
     size_before = parallel.plot.size()
     path = tmp_path / "chart.png"
     export_png(parallel.plot, str(path), width, height, dpi)
@@ -82,7 +61,7 @@ def test_png_has_the_asked_pixels_and_dpi(parallel, table, tmp_path, width, heig
     assert (image.width(), image.height()) == (width, height)
     assert round(image.dotsPerMeterX() * 0.0254) == dpi
     assert round(image.dotsPerMeterY() * 0.0254) == dpi
-    run_colours = {QColor(c).name() for c in table.colours}
+    run_colours = {QColor(c).name() for c in comparison_table.colours}
     assert _colours(image) & run_colours  # the runs' lines are in it
     assert parallel.plot.size() == size_before  # the chart on screen is as it was
 
@@ -99,15 +78,15 @@ def test_svg_is_an_svg_drawing_with_the_chart(scatter, tmp_path) -> None:
     assert scatter.x_combo.currentText() in texts and scatter.y_combo.currentText() in texts
 
 
-def test_write_export_writes_the_chart_data_as_csv(parallel, frame, tmp_path) -> None:
+def test_write_export_writes_the_chart_data_as_csv(parallel, comparison_frame, tmp_path) -> None:
     path = tmp_path / "data.csv"
     choice = ExportChoice("csv", str(path), 100, 100, 96)
     write_export(choice, parallel.plot, parallel.write_csv)
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["run_id", "name", *parallel.columns()]
-    assert [row["run_id"] for row in rows] == list(frame["run_id"])
-    loss = dict(zip(frame["run_id"], frame["metrics.loss"], strict=True))
+    assert [row["run_id"] for row in rows] == list(comparison_frame["run_id"])
+    loss = dict(zip(comparison_frame["run_id"], comparison_frame["metrics.loss"], strict=True))
     for row in rows:
         expected = loss[row["run_id"]]
         assert row["metrics.loss"] == ("" if pd.isna(expected) else str(expected))

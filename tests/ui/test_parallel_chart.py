@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -16,8 +15,8 @@ from tests.helpers.comparison_runs import (
     HTML_NAME,
     between,
     run_id_named,
+    shown_chart,
     value_of,
-    write_comparison_frame,
 )
 
 from flowdeck.core.parallel_lines import MISSING_Y
@@ -25,34 +24,9 @@ from flowdeck.core.runs_table import RunsTable
 from flowdeck.ui.charts.parallel import NO_RUNS, ParallelCoordinates
 
 
-@pytest.fixture(scope="module")
-def frame(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    return write_comparison_frame(tmp_path_factory.mktemp("parallel"))
-
-
 @pytest.fixture
-def table(qapp, frame: pd.DataFrame, fail_on_qt_warnings) -> RunsTable:
-    return RunsTable.build(frame)
-
-
-@pytest.fixture
-def unthrottled_mouse() -> Iterator[None]:
-    """pyqtgraph drops mouse moves closer than 10 ms apart; synthetic drags are faster."""
-    previous = pg.getConfigOption("mouseRateLimit")
-    pg.setConfigOption("mouseRateLimit", 0)
-    yield
-    pg.setConfigOption("mouseRateLimit", previous)
-
-
-@pytest.fixture
-def chart(qtbot, table: RunsTable, unthrottled_mouse) -> ParallelCoordinates:
-    widget = ParallelCoordinates()
-    qtbot.addWidget(widget)
-    widget.resize(1000, 520)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.set_data(table, np.arange(table.n_rows))
-    return widget
+def chart(qtbot, comparison_table: RunsTable, unthrottled_mouse) -> ParallelCoordinates:
+    return shown_chart(qtbot, ParallelCoordinates(), (1000, 520), comparison_table)
 
 
 def _pixel(chart: ParallelCoordinates, axis: float, height: float) -> QPoint:
@@ -94,37 +68,43 @@ def _plain(rich_text: str) -> str:
     return document.toPlainText()
 
 
-def test_default_axes_are_params_that_vary_then_metrics(chart, frame: pd.DataFrame) -> None:
-    params = sorted(c for c in frame.columns if c.startswith("params."))
-    varying = [c for c in params if frame[c].fillna("<missing>").nunique() > 1]
-    metrics = sorted(c for c in frame.columns if c.startswith("metrics."))
+def test_default_axes_are_params_that_vary_then_metrics(
+    chart, comparison_frame: pd.DataFrame
+) -> None:
+    params = sorted(c for c in comparison_frame.columns if c.startswith("params."))
+    varying = [c for c in params if comparison_frame[c].fillna("<missing>").nunique() > 1]
+    metrics = sorted(c for c in comparison_frame.columns if c.startswith("metrics."))
     assert f"params.{CONSTANT_PARAM[0]}" not in varying
     assert len(varying) > 4 and len(metrics) > 3  # so the caps are exercised
     assert chart.columns() == varying[:4] + metrics[:3]
     assert chart.stack.currentWidget() is chart.view
 
 
-def test_axis_labels_show_titles_ranges_and_categories_as_plain_text(chart, frame) -> None:
+def test_axis_labels_show_titles_ranges_and_categories_as_plain_text(
+    chart, comparison_frame
+) -> None:
     chart.set_columns(["params.optimizer", "metrics.loss", "params.lr"])
     labels = [chart.axes_layer.label_texts(i) for i in range(3)]
-    optimizers = sorted(frame["params.optimizer"].dropna().unique())
+    optimizers = sorted(comparison_frame["params.optimizer"].dropna().unique())
     assert labels[0][:1] == ["optimizer"] and labels[0][1:] == optimizers
-    losses = frame["metrics.loss"].dropna()
+    losses = comparison_frame["metrics.loss"].dropna()
     loss_texts = chart.axis("metrics.loss").texts
     assert labels[1][0] == "loss" and "missing" in labels[1]
     assert {f"{losses.max():g}", f"{losses.min():g}"} <= set(labels[1])
-    assert loss_texts.count("missing") == int(frame["metrics.loss"].isna().sum())
-    lr = frame["params.lr"].astype(float)
+    assert loss_texts.count("missing") == int(comparison_frame["metrics.loss"].isna().sum())
+    lr = comparison_frame["params.lr"].astype(float)
     assert chart.axis("params.lr").categories is None  # numeric strings make a numeric axis
     assert {"lr", f"{lr.max():g}", f"{lr.min():g}"} <= set(labels[2])
 
 
-def test_missing_values_sit_in_a_notch_below_the_axis_never_at_zero(chart, frame) -> None:
+def test_missing_values_sit_in_a_notch_below_the_axis_never_at_zero(
+    chart, comparison_frame
+) -> None:
     chart.set_columns(["metrics.loss", "metrics.accuracy", "metrics.score"])
-    no_accuracy = run_id_named(frame, HTML_NAME)
-    zero_accuracy = run_id_named(frame, "eta")
-    assert math.isnan(value_of(frame, no_accuracy, "metrics.accuracy"))
-    assert value_of(frame, zero_accuracy, "metrics.accuracy") == 0.0
+    no_accuracy = run_id_named(comparison_frame, HTML_NAME)
+    zero_accuracy = run_id_named(comparison_frame, "eta")
+    assert math.isnan(value_of(comparison_frame, no_accuracy, "metrics.accuracy"))
+    assert value_of(comparison_frame, zero_accuracy, "metrics.accuracy") == 0.0
     accuracy_axis = chart.columns().index("metrics.accuracy")
     assert chart.polyline(no_accuracy)[accuracy_axis] == MISSING_Y < 0
     assert chart.polyline(zero_accuracy)[accuracy_axis] == 0.0  # the real minimum
@@ -141,11 +121,11 @@ def test_missing_values_sit_in_a_notch_below_the_axis_never_at_zero(chart, frame
 
 
 def test_dragging_on_axes_brushes_runs_and_double_click_or_clear_removes(
-    qtbot, chart, frame
+    qtbot, chart, comparison_frame
 ) -> None:
     chart.set_columns(["params.optimizer", "metrics.loss", "metrics.accuracy"])
     shown = chart.shown_run_ids()
-    loss = {run_id: value_of(frame, run_id, "metrics.loss") for run_id in shown}
+    loss = {run_id: value_of(comparison_frame, run_id, "metrics.loss") for run_id in shown}
     low, high = between(list(loss.values()), 2, 4)
     expected = [r for r in shown if low <= loss[r] <= high]
     assert 0 < len(expected) < len(shown)
@@ -162,7 +142,11 @@ def test_dragging_on_axes_brushes_runs_and_double_click_or_clear_removes(
 
     optimizers = chart.axis("params.optimizer").categories
     adam = optimizers.index("adam") / (len(optimizers) - 1)
-    both = [r for r in expected if frame.set_index("run_id").at[r, "params.optimizer"] == "adam"]
+    both = [
+        r
+        for r in expected
+        if comparison_frame.set_index("run_id").at[r, "params.optimizer"] == "adam"
+    ]
     assert both != expected
     with qtbot.waitSignal(chart.brushed) as blocker:
         _drag(qtbot, chart, 0, adam - 0.1, adam + 0.1)
@@ -170,7 +154,9 @@ def test_dragging_on_axes_brushes_runs_and_double_click_or_clear_removes(
     assert chart.summary.text() == f"{len(both)} of {len(shown)} runs inside the brushes"
 
     region = chart.brush_region("metrics.loss")
-    adams = [r for r in shown if frame.set_index("run_id").at[r, "params.optimizer"] == "adam"]
+    adams = [
+        r for r in shown if comparison_frame.set_index("run_id").at[r, "params.optimizer"] == "adam"
+    ]
     with qtbot.waitSignal(chart.brushed) as blocker:
         _double_click(qtbot, chart.view.viewport(), _pixel(chart, 1, sum(region) / 2))
     assert blocker.args == [adams] and chart.brush_region("metrics.loss") is None
@@ -180,8 +166,8 @@ def test_dragging_on_axes_brushes_runs_and_double_click_or_clear_removes(
     assert blocker.args == [shown]
 
 
-def test_hovering_a_line_names_the_run_in_plain_text(qtbot, chart, frame) -> None:
-    run_id = run_id_named(frame, HTML_NAME)
+def test_hovering_a_line_names_the_run_in_plain_text(qtbot, chart, comparison_frame) -> None:
+    run_id = run_id_named(comparison_frame, HTML_NAME)
     row = chart.shown_run_ids().index(run_id)
     heights = chart._y
     middles = (heights[:, :-1] + heights[:, 1:]) / 2
@@ -200,15 +186,17 @@ def test_hovering_a_line_names_the_run_in_plain_text(qtbot, chart, frame) -> Non
     assert chart.plot.vb.toolTip() == chart.hover_text
 
 
-def test_no_runs_shows_a_message_and_one_run_is_drawn(qtbot, chart, table: RunsTable) -> None:
-    chart.set_data(table, np.array([], dtype=np.int64))
+def test_no_runs_shows_a_message_and_one_run_is_drawn(
+    qtbot, chart, comparison_table: RunsTable
+) -> None:
+    chart.set_data(comparison_table, np.array([], dtype=np.int64))
     assert chart.stack.currentWidget() is chart.message
     assert chart.message.text() == NO_RUNS
     assert chart.brushed_run_ids() == []
 
-    chart.set_data(table, np.array([3]))
+    chart.set_data(comparison_table, np.array([3]))
     assert chart.stack.currentWidget() is chart.view
-    assert chart.shown_run_ids() == [table.run_ids[3]]
+    assert chart.shown_run_ids() == [comparison_table.run_ids[3]]
     curves = [
         i
         for i in chart.plot.items
@@ -218,27 +206,31 @@ def test_no_runs_shows_a_message_and_one_run_is_drawn(qtbot, chart, table: RunsT
     assert chart.summary.text() == "1 run"
 
 
-def test_axes_menu_choice_is_kept_across_new_data(qtbot, chart, table: RunsTable) -> None:
+def test_axes_menu_choice_is_kept_across_new_data(
+    qtbot, chart, comparison_table: RunsTable
+) -> None:
     actions = {a.data(): a for a in chart.axes_menu.actions() if a.isCheckable()}
-    assert set(actions) == {s.id for s in table.specs() if s.kind in ("param", "metric")}
+    assert set(actions) == {s.id for s in comparison_table.specs() if s.kind in ("param", "metric")}
     assert all(actions[c].isChecked() for c in chart.columns())
     added = next(c for c in actions if c not in chart.columns())
     with qtbot.waitSignal(chart.columns_changed) as blocker:
         actions[added].trigger()
     assert blocker.args[0][-1] == added and chart.columns()[-1] == added
 
-    chart.set_data(table, np.arange(table.n_rows)[::2])
+    chart.set_data(comparison_table, np.arange(comparison_table.n_rows)[::2])
     assert chart.columns()[-1] == added
     actions = {a.data(): a for a in chart.axes_menu.actions() if a.isCheckable()}
     assert actions[added].isChecked()
 
 
-def test_a_new_selection_clears_brushes_and_says_so(qtbot, chart, table: RunsTable) -> None:
+def test_a_new_selection_clears_brushes_and_says_so(
+    qtbot, chart, comparison_table: RunsTable
+) -> None:
     loss_axis = chart.columns().index("metrics.loss")
     with qtbot.waitSignal(chart.brushed):
         _drag(qtbot, chart, loss_axis, 0.9, 0.5)
-    rows = np.arange(table.n_rows)[1:]
+    rows = np.arange(comparison_table.n_rows)[1:]
     with qtbot.waitSignal(chart.brushed) as blocker:
-        chart.set_data(table, rows)
-    assert blocker.args == [[table.run_ids[r] for r in rows]]
+        chart.set_data(comparison_table, rows)
+    assert blocker.args == [[comparison_table.run_ids[r] for r in rows]]
     assert chart.brush_region("metrics.loss") is None

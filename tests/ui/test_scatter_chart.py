@@ -3,55 +3,30 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QTextDocument
-from tests.helpers.comparison_runs import HTML_NAME, run_id_named, value_of, write_comparison_frame
+from tests.helpers.comparison_runs import HTML_NAME, run_id_named, shown_chart, value_of
 
 from flowdeck.core.runs_table import RunsTable
 from flowdeck.ui.charts.scatter import NO_RUNS, ScatterChart
 
 
-@pytest.fixture(scope="module")
-def frame(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    return write_comparison_frame(tmp_path_factory.mktemp("scatter"))
-
-
 @pytest.fixture
-def table(qapp, frame: pd.DataFrame, fail_on_qt_warnings) -> RunsTable:
-    return RunsTable.build(frame)
+def chart(qtbot, comparison_table: RunsTable, unthrottled_mouse) -> ScatterChart:
+    return shown_chart(qtbot, ScatterChart(), (800, 520), comparison_table)
 
 
-@pytest.fixture
-def unthrottled_mouse() -> Iterator[None]:
-    """pyqtgraph drops mouse moves closer than 10 ms apart; synthetic ones are faster."""
-    previous = pg.getConfigOption("mouseRateLimit")
-    pg.setConfigOption("mouseRateLimit", 0)
-    yield
-    pg.setConfigOption("mouseRateLimit", previous)
-
-
-@pytest.fixture
-def chart(qtbot, table: RunsTable, unthrottled_mouse) -> ScatterChart:
-    widget = ScatterChart()
-    qtbot.addWidget(widget)
-    widget.resize(800, 520)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.set_data(table, np.arange(table.n_rows))
-    return widget
-
-
-def _expected(frame: pd.DataFrame, x: str, y: str, log_y: bool = False) -> tuple[list, int, int]:
+def _expected(
+    comparison_frame: pd.DataFrame, x: str, y: str, log_y: bool = False
+) -> tuple[list, int, int]:
     """(run ids with both values, count without both, count with y <= 0 on a log axis)."""
     plotted, without, not_positive = [], 0, 0
-    for run_id in frame["run_id"]:
-        vx, vy = value_of(frame, run_id, x), value_of(frame, run_id, y)
+    for run_id in comparison_frame["run_id"]:
+        vx, vy = value_of(comparison_frame, run_id, x), value_of(comparison_frame, run_id, y)
         if math.isnan(vx) or math.isnan(vy):
             without += 1
         elif log_y and vy <= 0:
@@ -82,14 +57,14 @@ def _settled_pixel(qtbot, chart: ScatterChart, run_id: str) -> QPoint:
 
 
 def test_axes_offer_the_numeric_columns_and_default_to_a_param_and_a_metric(
-    chart, table: RunsTable
+    chart, comparison_table: RunsTable
 ) -> None:
     offered = [chart.x_combo.itemData(i) for i in range(chart.x_combo.count())]
     assert offered == [chart.y_combo.itemData(i) for i in range(chart.y_combo.count())]
     numeric_params = [
-        s.id for s in table.specs() if s.kind == "param" and s.id != "params.optimizer"
+        s.id for s in comparison_table.specs() if s.kind == "param" and s.id != "params.optimizer"
     ]
-    metrics = [s.id for s in table.specs() if s.kind == "metric"]
+    metrics = [s.id for s in comparison_table.specs() if s.kind == "metric"]
     assert set(offered) == {"duration", *numeric_params, *metrics}
     assert "params.optimizer" not in offered and "start_time" not in offered
     assert chart.x_column() == numeric_params[0] and chart.y_column() == metrics[0]
@@ -97,22 +72,28 @@ def test_axes_offer_the_numeric_columns_and_default_to_a_param_and_a_metric(
     assert "param: lr" in labels and "metric: loss" in labels and "Duration" in labels
 
 
-def test_runs_missing_a_value_are_left_out_and_counted(chart, frame: pd.DataFrame) -> None:
+def test_runs_missing_a_value_are_left_out_and_counted(
+    chart, comparison_frame: pd.DataFrame
+) -> None:
     chart.set_axes("params.layers", "metrics.accuracy")
-    plotted, without, _ = _expected(frame, "params.layers", "metrics.accuracy")
+    plotted, without, _ = _expected(comparison_frame, "params.layers", "metrics.accuracy")
     assert without >= 2  # one run has no layers, another no accuracy
     assert sorted(chart.plotted_run_ids()) == sorted(plotted)
     assert chart.summary.text() == f"{len(plotted)} runs plotted, {without} without both values"
-    zero = run_id_named(frame, "eta")
-    assert value_of(frame, zero, "metrics.accuracy") == 0.0 and zero in plotted
+    zero = run_id_named(comparison_frame, "eta")
+    assert value_of(comparison_frame, zero, "metrics.accuracy") == 0.0 and zero in plotted
     y = dict(zip(chart.plotted_run_ids(), chart.scatter.data["y"].tolist(), strict=True))
     assert y[zero] == 0.0
 
 
-def test_a_log_axis_leaves_out_values_that_are_not_positive(chart, frame: pd.DataFrame) -> None:
+def test_a_log_axis_leaves_out_values_that_are_not_positive(
+    chart, comparison_frame: pd.DataFrame
+) -> None:
     chart.set_axes("metrics.tokens", "metrics.score")
     chart.log_y.setChecked(True)
-    plotted, without, not_positive = _expected(frame, "metrics.tokens", "metrics.score", True)
+    plotted, without, not_positive = _expected(
+        comparison_frame, "metrics.tokens", "metrics.score", True
+    )
     assert not_positive == 2 and without == 0  # a score of 0 and one of -1
     assert sorted(chart.plotted_run_ids()) == sorted(plotted)
     assert chart.counts.not_positive == not_positive
@@ -121,14 +102,16 @@ def test_a_log_axis_leaves_out_values_that_are_not_positive(chart, frame: pd.Dat
     )
     drawn = dict(zip(chart.plotted_run_ids(), chart.scatter.data["y"].tolist(), strict=True))
     for run_id in plotted:
-        assert drawn[run_id] == pytest.approx(math.log10(value_of(frame, run_id, "metrics.score")))
+        assert drawn[run_id] == pytest.approx(
+            math.log10(value_of(comparison_frame, run_id, "metrics.score"))
+        )
     chart.log_y.setChecked(False)
-    assert len(chart.plotted_run_ids()) == len(frame)
+    assert len(chart.plotted_run_ids()) == len(comparison_frame)
 
 
-def test_clicking_a_point_emits_its_run_id(qtbot, chart, frame: pd.DataFrame) -> None:
+def test_clicking_a_point_emits_its_run_id(qtbot, chart, comparison_frame: pd.DataFrame) -> None:
     chart.set_axes("metrics.tokens", "metrics.score")
-    run_id = run_id_named(frame, "delta")  # the highest score: alone at the top
+    run_id = run_id_named(comparison_frame, "delta")  # the highest score: alone at the top
     with qtbot.waitSignal(chart.run_clicked) as blocker:
         qtbot.mouseClick(
             chart.view.viewport(),
@@ -138,32 +121,34 @@ def test_clicking_a_point_emits_its_run_id(qtbot, chart, frame: pd.DataFrame) ->
     assert blocker.args == [run_id]
 
 
-def test_hovering_a_point_shows_its_name_as_plain_text(qtbot, chart, frame) -> None:
+def test_hovering_a_point_shows_its_name_as_plain_text(qtbot, chart, comparison_frame) -> None:
     chart.set_axes("metrics.tokens", "metrics.score")
-    run_id = run_id_named(frame, HTML_NAME)
+    run_id = run_id_named(comparison_frame, HTML_NAME)
     qtbot.mouseMove(chart.view.viewport(), _settled_pixel(qtbot, chart, run_id))
     qtbot.waitUntil(lambda: chart.hover_text != "")
     document = QTextDocument()
     document.setHtml(chart.hover_text)
     lines = document.toPlainText().splitlines()
     assert lines[0] == HTML_NAME and "<b>bold</b>" not in chart.hover_text
-    assert f"metric: score: {value_of(frame, run_id, 'metrics.score'):g}" in lines
+    assert f"metric: score: {value_of(comparison_frame, run_id, 'metrics.score'):g}" in lines
     assert chart.plot.vb.toolTip() == chart.hover_text
 
 
-def test_the_axis_choice_survives_new_data(chart, table: RunsTable, frame) -> None:
+def test_the_axis_choice_survives_new_data(
+    chart, comparison_table: RunsTable, comparison_frame
+) -> None:
     chart.set_axes("params.dropout", "metrics.loss")
-    chart.set_data(table, np.arange(table.n_rows)[1:])
+    chart.set_data(comparison_table, np.arange(comparison_table.n_rows)[1:])
     assert (chart.x_column(), chart.y_column()) == ("params.dropout", "metrics.loss")
-    without_loss = [table.row_of(run_id_named(frame, "zeta"))]
-    chart.set_data(table, np.array(without_loss))
+    without_loss = [comparison_table.row_of(run_id_named(comparison_frame, "zeta"))]
+    chart.set_data(comparison_table, np.array(without_loss))
     assert chart.y_column() != "metrics.loss"  # no loss to plot for that run
-    chart.set_data(table, np.arange(table.n_rows))
+    chart.set_data(comparison_table, np.arange(comparison_table.n_rows))
     assert (chart.x_column(), chart.y_column()) == ("params.dropout", "metrics.loss")
 
 
-def test_no_runs_shows_a_message(chart, table: RunsTable) -> None:
-    chart.set_data(table, np.array([], dtype=np.int64))
+def test_no_runs_shows_a_message(chart, comparison_table: RunsTable) -> None:
+    chart.set_data(comparison_table, np.array([], dtype=np.int64))
     assert chart.stack.currentWidget() is chart.message
     assert chart.message.text() == NO_RUNS
     assert chart.plotted_run_ids() == []

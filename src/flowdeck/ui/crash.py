@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from flowdeck import __version__
+from flowdeck.core.errors import FlowdeckError
 
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], object]
 
@@ -201,3 +202,14 @@ def install_exception_hooks(app: QApplication, modal: bool = True) -> ExceptionR
     router.install()
     _installed = router
     return router
+
+
+def failure_text(error: BaseException, doing: str) -> str:
+    """What to tell the user when ``doing`` (e.g. "Loading the runs") failed.
+
+    A FlowdeckError carries its own plain message; anything else is a bug, reported through
+    the crash dialog, and the text points there."""
+    if isinstance(error, FlowdeckError):
+        return error.message
+    sys.excepthook(type(error), error, error.__traceback__)
+    return f"{doing} failed because of a bug; see the report."

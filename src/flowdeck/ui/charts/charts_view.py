@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -18,7 +16,6 @@ from PySide6.QtWidgets import (
 from flowdeck.core.chart_axes import curve_xy
 from flowdeck.core.chart_groups import group_band
 from flowdeck.core.chart_sections import metric_sections
-from flowdeck.core.errors import FlowdeckError
 from flowdeck.core.history_cache import HistoryCache
 from flowdeck.core.runs_table import DEFAULT_PALETTE
 from flowdeck.store.base import Store
@@ -26,6 +23,7 @@ from flowdeck.ui.charts.loading import ChartRun, load_histories
 from flowdeck.ui.charts.metric_chart import CHART_HEIGHT, MetricChart
 from flowdeck.ui.charts.options import ChartOptions, CurveData
 from flowdeck.ui.charts.toolbar import ChartToolbar
+from flowdeck.ui.crash import failure_text
 from flowdeck.ui.tasks import TaskHandle, TaskRunner
 
 LOAD_KEY = "charts"
@@ -199,11 +197,7 @@ class ChartsView(QWidget):
     def _failed(self, error: BaseException, _details: str) -> None:
         self._handle = None
         self.loading_changed.emit(False)
-        if isinstance(error, FlowdeckError):
-            text = error.message
-        else:
-            text = "Loading the curves failed because of a bug; see the report."
-            sys.excepthook(type(error), error, error.__traceback__)
+        text = failure_text(error, "Loading the curves")
         self._show_text(text)
         self.message.emit(text)
         self.drawn.emit()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
@@ -20,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdeck.core.errors import FlowdeckError
 from flowdeck.core.runs_table import RunsTable
 from flowdeck.store.base import Store
+from flowdeck.ui.crash import failure_text
 from flowdeck.ui.edit.run_actions import ACTIVE, DELETED, RunRef
 from flowdeck.ui.runs.column_chooser import ColumnChooser
 from flowdeck.ui.runs.column_layout import ColumnLayout, experiment_key
@@ -234,11 +233,7 @@ class RunsPane(QWidget):
     def _failed(self, error: BaseException, _details: str) -> None:
         self._handle = None
         self.loading_changed.emit(False)
-        if isinstance(error, FlowdeckError):
-            text = error.message
-        else:
-            text = "Loading the runs failed because of a bug; see the report."
-            sys.excepthook(type(error), error, error.__traceback__)
+        text = failure_text(error, "Loading the runs")
         self._show_text(text)
         self.load_failed.emit(text)
 
