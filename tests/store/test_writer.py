@@ -6,6 +6,7 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
+import mlflow
 import pytest
 from writer_stores import Template, copy_template, files_template, open_file_store, sqlite_template
 
@@ -127,8 +128,13 @@ def test_bulk_writes_with_one_bad_input_write_nothing(
     assert "ok" not in client.get_run(first).data.tags
 
 
-def test_registry_edits_round_trip(written: tuple[StoreWriter, Template, str]) -> None:
+def test_registry_edits_round_trip(
+    written: tuple[StoreWriter, Template, str],
+) -> None:
     writer, template, uri = written
+    # MLflow's default store (./mlflow.db) must never be created by edits of this store.
+    default_db = Path.cwd() / "mlflow.db"
+    existed = default_db.exists()
     change = writer.register_version(
         "clf", f"runs:/{template.run_ids[0]}/model", description="v1", tags={"k": "1"}
     )
@@ -145,7 +151,9 @@ def test_registry_edits_round_trip(written: tuple[StoreWriter, Template, str]) -
     writer.delete_alias("clf", "old")
     writer.transition_stage("clf", 1, "production")
     writer.transition_stage("clf", 2, "Production", archive_existing_versions=True)
+    assert existed or not default_db.exists()  # every call went to this store
 
+    mlflow.set_tracking_uri(uri)  # MLflow's own reads below resolve logged models globally
     client = mlflow_client(uri)
     model = client.get_registered_model("clf")
     assert model.description == "classifier" and model.tags == {"team": "vision"}

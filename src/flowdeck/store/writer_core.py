@@ -121,6 +121,8 @@ class WriterCore:
             if self.store.kind != "rest":
                 # Both stores are built now, while the environment above is in effect.
                 client._get_registry_client().store  # noqa: B018
+        if self.store.kind == "files":
+            return GlobalUriClient(client, uri)  # type: ignore[return-value]
         return client
 
     def _sql_artifact_root(self) -> str | None:
@@ -178,3 +180,37 @@ class WriterCore:
             plural = "s" if len(missing) > 1 else ""
             raise NotFound(f"Unknown {what}{plural}: {listed}. Nothing was changed.")
         return found
+
+
+class GlobalUriClient:
+    """Runs client calls with MLflow's global tracking URI pointing at this store.
+
+    MLflow's SQL and file registries resolve ``models:/m-…`` sources with ``MlflowClient()``,
+    i.e. the global URI (a TODO in MLflow), and the file registry does so on every read of a
+    model version: without this, MLflow would create ``mlflow.db`` in the working folder.
+    The previous global value is restored afterwards.
+    """
+
+    _lock = threading.RLock()  # a wrapped client may be wrapped again
+
+    def __init__(self, client: Any, uri: str) -> None:
+        self._client = client
+        self._uri = uri
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+        if not callable(method):
+            return method
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            from mlflow.tracking._tracking_service import utils
+
+            with self._lock:
+                previous = utils._tracking_uri
+                utils._tracking_uri = self._uri
+                try:
+                    return method(*args, **kwargs)
+                finally:
+                    utils._tracking_uri = previous
+
+        return call

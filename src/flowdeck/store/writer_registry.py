@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 from flowdeck.core.errors import WriteFailed
-from flowdeck.store.writer_core import NOT_FOUND_CODES, Change, WriterCore
+from flowdeck.store.writer_core import NOT_FOUND_CODES, Change, GlobalUriClient, WriterCore
 
 STAGES = ("None", "Staging", "Production", "Archived")
 
@@ -123,7 +122,7 @@ class RegistryWrites(WriterCore):
     def _with_global_uri(self, needed: bool) -> Any:
         """The client; MLflow's registries look logged models up via the global tracking URI."""
         if needed and self.store.kind != "rest":
-            return _GlobalUriClient(self.client, self.store.tracking_uri)
+            return GlobalUriClient(self.client, self.store.tracking_uri)
         return self.client
 
     def _resolve_source(
@@ -223,33 +222,3 @@ class RegistryWrites(WriterCore):
             lambda: self.client.delete_model_version(name, str(version)),
         )
         return Change("model_version", (_version_id(name, version),), "delete")
-
-
-class _GlobalUriClient:
-    """Runs client calls with MLflow's global tracking URI pointing at this store.
-
-    MLflow's SQL and file registries resolve ``models:/m-…`` sources with ``MlflowClient()``,
-    i.e. the global URI (a TODO in MLflow); the previous global value is restored afterwards.
-    """
-
-    _lock = threading.Lock()
-
-    def __init__(self, client: Any, uri: str) -> None:
-        self._client = client
-        self._uri = uri
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self._client, name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            from mlflow.tracking._tracking_service import utils
-
-            with self._lock:
-                previous = utils._tracking_uri
-                utils._tracking_uri = self._uri
-                try:
-                    return method(*args, **kwargs)
-                finally:
-                    utils._tracking_uri = previous
-
-        return call

@@ -377,8 +377,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Charted {runs} runs, {charts} metrics", 5000)
 
     def show_charts(self) -> None:
-        """Show the Charts dock and give it most of the window's height."""
+        """Show the Charts dock on its curves and give it most of the window's height."""
         self.charts_dock.show()
+        self.charts_dock.tabs.setCurrentWidget(self.charts)
         self.charts_dock.raise_()
         self.resizeDocks([self.charts_dock], [int(self.height() * 0.7)], Qt.Orientation.Vertical)
 

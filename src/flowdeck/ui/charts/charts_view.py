@@ -237,10 +237,11 @@ class ChartsView(QWidget):
                 title.setStyleSheet("QLabel { font-weight: bold; padding: 6px 2px 0 2px; }")
                 self.grid_layout.addWidget(title)
             grid = QGridLayout()
-            for column in range(CHART_COLUMNS):
+            columns = 1 if len(keys) == 1 else CHART_COLUMNS  # one metric: the whole width
+            for column in range(columns):
                 grid.setColumnStretch(column, 1)
             for index, key in enumerate(section_keys):
-                self._cells[key] = (grid, index // CHART_COLUMNS, index % CHART_COLUMNS)
+                self._cells[key] = (grid, index // columns, index % columns)
                 # A placeholder of the chart's size keeps the layout still while the charts
                 # arrive one by one: a moving layout repaints every visible chart each time.
                 widget = self.charts.get(key) or _placeholder(self.grid_host)
