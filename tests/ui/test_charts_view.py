@@ -198,7 +198,7 @@ def test_legend_hides_a_run_everywhere_and_crosshair_reads_values(qtbot, window,
     assert values == {"long": pytest.approx(1.0 - 0.9 * 3 / (LONG_POINTS - 1)), HTML_NAME: 1.7}
 
 
-def test_clicking_a_curve_focuses_its_run_and_hovering_a_row_highlights(qtbot, window, chart_store):
+def test_clicking_a_curve_selects_its_run_and_hovering_a_row_highlights(qtbot, window, chart_store):
     open_experiment(qtbot, window, chart_store, "curves")
     chart_all(qtbot, window)
     chart = window.charts.charts["train/loss"]
@@ -207,8 +207,15 @@ def test_clicking_a_curve_focuses_its_run_and_hovering_a_row_highlights(qtbot, w
     item.sigClicked.emit(item, None)
     current = window.runs.view.selectionModel().currentIndex()
     assert window.runs.model.run_id(current) == short_id
+    assert window.runs.selected_run_ids() == [short_id]
     assert item.opts["pen"].widthF() == 3.0
-    assert len(window.runs.selected_run_ids()) == 3  # the selection stayed
+    qtbot.wait(300)  # the settled selection does not take the other runs off the chart
+    assert len(chart.run_ids()) == 2
+
+    long_id = run_id_named(window, "long")
+    window.runs.view.entered.emit(window.runs.model.index_of_run(long_id))  # mouse over a row
+    assert chart._curves[long_id].item.opts["pen"].widthF() == 3.0
+    assert item.opts["pen"].widthF() == 1.5
 
 
 def test_grouped_runs_plot_a_mean_and_band_per_group(qtbot, window, chart_store):

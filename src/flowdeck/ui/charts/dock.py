@@ -45,6 +45,7 @@ class ChartsDock(QDockWidget):
         self.tabs.setDocumentMode(True)
         self.setWidget(self.tabs)
         self._brushing = False
+        self._keep_charts = False
         self._compared: tuple[int, tuple[str, ...]] | None = None
         self._restore_state()
         self.tabs.currentChanged.connect(lambda _i: self._settle.start())
@@ -71,6 +72,9 @@ class ChartsDock(QDockWidget):
     def follow_selection(self) -> None:
         """Chart the runs selected in the table (nothing happens while the dock is hidden)."""
         if not self.isVisible():
+            return
+        if self._keep_charts:  # the selection came from a click in a chart
+            self._keep_charts = False
             return
         table = self.runs.model.table()
         selected = self.runs.selected_run_ids()
@@ -107,14 +111,19 @@ class ChartsDock(QDockWidget):
         self.runs.view.selectionModel().select(selection, flags)
 
     def focus_run(self, run_id: str) -> None:
-        """Make a clicked curve's run the table's current row (the selection stays)."""
+        """Select a clicked curve's (or point's) run in the table; the charts keep their runs."""
         index = self.runs.model.index_of_run(run_id)
-        if index.isValid():
-            self.runs.view.selectionModel().setCurrentIndex(
-                index, QItemSelectionModel.SelectionFlag.NoUpdate
-            )
-            self.runs.view.scrollTo(index)
-            self.charts.highlight(run_id)
+        if not index.isValid():
+            return
+        if self.runs.selected_run_ids() != [run_id]:
+            self._keep_charts = True
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.runs.view.selectionModel().setCurrentIndex(index, flags)
+        self.runs.view.scrollTo(index)
+        self.charts.highlight(run_id)
 
     def export_current(self) -> None:
         """Export the chart last clicked (else the first one)."""
