@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -20,7 +21,7 @@ from flowdeck.core.history_cache import HistoryCache
 from flowdeck.core.runs_table import DEFAULT_PALETTE
 from flowdeck.store.base import Store
 from flowdeck.ui.charts.loading import ChartRun, load_histories
-from flowdeck.ui.charts.metric_chart import CHART_HEIGHT, MetricChart
+from flowdeck.ui.charts.metric_chart import CHART_HEIGHT, CHART_WIDTH_HINT, MetricChart
 from flowdeck.ui.charts.options import ChartOptions, CurveData
 from flowdeck.ui.charts.toolbar import ChartToolbar
 from flowdeck.ui.crash import failure_text
@@ -28,6 +29,7 @@ from flowdeck.ui.tasks import TaskHandle, TaskRunner
 
 LOAD_KEY = "charts"
 CHART_COLUMNS = 2
+DRAW_GAP_MS = 10  # between two charts: room for the last one to paint on its own
 MAX_CHARTS = 60  # more metrics than this: the chooser picks; the rest wait hidden
 EMPTY_TEXT = "Select runs in the table to chart their metrics."
 
@@ -67,7 +69,7 @@ class ChartsView(QWidget):
         self.grid_host = QWidget(self)
         self.grid_layout = QVBoxLayout(self.grid_host)
         self.grid_layout.setContentsMargins(4, 4, 4, 4)
-        self.scroll = QScrollArea(self)
+        self.scroll = _ChartsScroll(self)
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(self.grid_host)
         self.pages = QStackedWidget(self)
@@ -78,7 +80,7 @@ class ChartsView(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.toolbar)
         layout.addWidget(self.pages, 1)
-        self._draw_timer = QTimer(self, singleShot=True, interval=0)
+        self._draw_timer = QTimer(self, singleShot=True, interval=DRAW_GAP_MS)
         self._draw_timer.timeout.connect(self._draw_next)
         self.toolbar.options_changed.connect(self._options_changed)
         self.toolbar.metrics_changed.connect(lambda _hidden: self._rebuild())
@@ -165,7 +167,9 @@ class ChartsView(QWidget):
             return
         if self._handle is not None and self._loading == (self.store, set(missing)):
             return  # the same histories are on their way already
-        if not self.charts or not keep_view:
+        if not self.charts or self.pages.currentWidget() is not self.scroll:
+            # With charts on screen they stay while loading (progress is in the status bar):
+            # hiding and showing them again would repaint every one of them in one go.
             self._show_text(f"Loading the curves of {len(run_ids)} runs…")
         store = self.store
         self._loading = (store, set(missing))
@@ -339,7 +343,23 @@ def _empty_layout(layout: QGridLayout) -> None:
             widget.deleteLater()
 
 
+class _ChartsScroll(QScrollArea):
+    """A scroll area whose size hint ignores its content: charts arriving one by one must not
+    make the main window lay its docks out again (which repaints every chart)."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(CHART_WIDTH_HINT * 2, CHART_HEIGHT * 2)
+
+
+class _Placeholder(QWidget):
+    """Holds a chart's cell, with the chart's size hints, until the chart is made."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(CHART_WIDTH_HINT, CHART_HEIGHT)
+
+
 def _placeholder(parent: QWidget) -> QWidget:
-    placeholder = QWidget(parent)
+    placeholder = _Placeholder(parent)
+    placeholder.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
     placeholder.setFixedHeight(CHART_HEIGHT)
     return placeholder

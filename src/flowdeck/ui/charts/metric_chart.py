@@ -6,9 +6,9 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QSize, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QContextMenuEvent, QCursor, QPalette
-from PySide6.QtWidgets import QApplication, QMenu, QToolTip, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QSizePolicy, QToolTip, QWidget
 
 from flowdeck.core.chart_axes import log_safe, robust_range
 from flowdeck.core.chart_export import ChartCurve
@@ -23,6 +23,7 @@ TOOLTIP_MAX_RUNS = 25
 MIN_COLUMNS = 200
 FEW_POINTS = 3  # curves this short also get a dot per point
 CHART_HEIGHT = 250
+CHART_WIDTH_HINT = 400
 
 
 class _Curve:
@@ -57,6 +58,7 @@ class MetricChart(pg.PlotWidget):
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setMenuEnabled(False)
         self.setFixedHeight(CHART_HEIGHT)  # adding a chart must not resize (and redraw) the others
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.legend = plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
         # Legend clicks toggle an item's visibility; watching visibleChanged instead would call
         # Python while a removed item is being destroyed (PySide6 then crashes).
@@ -356,6 +358,9 @@ class MetricChart(pg.PlotWidget):
             lines = [f"{self.metric_key} at {X_LABELS.get(self.options.x_mode, 'x')} ≈ {x:.6g}"]
             lines += [f"{name}: {value:.6g}" for name, _x, value in rows]
             QToolTip.showText(QCursor.pos(), escaped_tooltip("\n".join(lines)), self)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(CHART_WIDTH_HINT, CHART_HEIGHT)  # the same as its placeholder's
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
         # Also called while pyqtgraph's constructor runs, before there is a plot.
