@@ -58,6 +58,7 @@ class ChartsView(QWidget):
         self._pending: list[str] = []
         self._highlighted: str | None = None
         self._keep_view = False
+        self._drawing = False
         self._loading: tuple[Store | None, set[tuple[str, str]]] = (None, set())
         self._cells: dict[str, tuple[QGridLayout, int, int]] = {}
         self._drawn_x: tuple[str, str | None] = ("step", None)
@@ -173,6 +174,10 @@ class ChartsView(QWidget):
             self._show_text(f"Loading the curves of {len(run_ids)} runs…")
         store = self.store
         self._loading = (store, set(missing))
+        if list(self._cells) != self.shown_metrics():
+            self._layout_charts(self.shown_metrics())  # and make the charts while loading
+            self._pending = []
+            self._draw_timer.start()
         self._handle = self.runner.submit(
             load_histories,
             store,
@@ -216,7 +221,7 @@ class ChartsView(QWidget):
         self._keep_view = keep_view
         self._drawn_x = (self.options.x_mode, self.options.x_metric)
         self._pending = list(keys)
-        self.pages.setCurrentWidget(self.scroll)
+        self._drawing = True
         self._draw_timer.start()
 
     def _layout_charts(self, keys: list[str]) -> None:
@@ -262,24 +267,39 @@ class ChartsView(QWidget):
         return chart
 
     def _draw_next(self) -> None:
+        """One step per event-loop turn: make a missing chart (while the charts are still
+        hidden, so nothing repaints), then show them, then fill one chart per turn."""
+        missing = [key for key in self._cells if key not in self.charts]
+        if missing:
+            self._make_chart(missing[0]).reserve(len(self.runs))
+            self._draw_timer.start()
+            return
+        if not self._drawing:
+            return  # charts made while the curves load; _start_drawing goes on from here
+        if self.pages.currentWidget() is not self.scroll:
+            self.pages.setCurrentWidget(self.scroll)
+            self._draw_timer.start()
+            return
         if not self._pending:
+            self._drawing = False
             self.drawn.emit()
             return
         key = self._pending.pop(0)
-        chart = self.charts.get(key)
-        if chart is None and key in self._cells:
-            grid, row, column = self._cells[key]
-            chart = self.charts[key] = self._new_chart(key)
-            placeholder = grid.itemAtPosition(row, column)
-            if placeholder is not None and placeholder.widget() is not None:
-                old = placeholder.widget()
-                grid.replaceWidget(old, chart)
-                old.deleteLater()
-            else:
-                grid.addWidget(chart, row, column)
-        if chart is not None:
+        if (chart := self.charts.get(key)) is not None:
             self._fill(chart, key)
         self._draw_timer.start()
+
+    def _make_chart(self, key: str) -> MetricChart:
+        grid, row, column = self._cells[key]
+        chart = self.charts[key] = self._new_chart(key)
+        placeholder = grid.itemAtPosition(row, column)
+        if placeholder is not None and placeholder.widget() is not None:
+            old = placeholder.widget()
+            grid.replaceWidget(old, chart)
+            old.deleteLater()
+        else:
+            grid.addWidget(chart, row, column)
+        return chart
 
     def _fill(self, chart: MetricChart, key: str) -> None:
         assert self.store is not None
@@ -331,6 +351,8 @@ class ChartsView(QWidget):
             chart.set_hidden(self.hidden_runs)
 
     def _show_text(self, text: str) -> None:
+        self._drawing = False
+        self._pending = []
         self.text.setText(text)
         self.pages.setCurrentWidget(self.text)
 

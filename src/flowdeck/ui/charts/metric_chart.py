@@ -96,11 +96,7 @@ class MetricChart(pg.PlotWidget):
         vb = self.getPlotItem().vb
         kept = (vb.viewRange(), vb.autoRangeEnabled()) if keep_view else None
         self.legend.clear()
-        while len(self._pool) < len(curves):
-            item = self._new_item()
-            item.setClickable(True, width=8)
-            item.sigClicked.connect(self._curve_clicked)
-            self._pool.append(item)
+        self.reserve(len(curves))
         for item in self._pool[len(curves) :]:
             item.hide()
         for raw in self._raw_pool:
@@ -124,6 +120,15 @@ class MetricChart(pg.PlotWidget):
                 xRange=None if auto_x else x_range, yRange=None if auto_y else y_range, padding=0
             )
             self._redecimate()
+
+    def reserve(self, count: int) -> None:
+        """Have ``count`` curve items ready (hidden), so drawing that many runs makes none."""
+        while len(self._pool) < count:
+            item = self._new_item()
+            item.setClickable(True, width=8)
+            item.sigClicked.connect(self._curve_clicked)
+            item.hide()
+            self._pool.append(item)
 
     def _new_item(self) -> pg.PlotCurveItem:
         # Straight into the ViewBox: PlotItem.addItem's bookkeeping doubles the cost.
