@@ -346,3 +346,17 @@ def test_chart_options_hidden_metrics_and_tab_persist(qtbot, isolated_settings):
     assert restored.options.smoothing == pytest.approx(0.8)
     assert restored.hidden_metrics == {"val/acc"}
     assert again.charts_dock.tabs.currentWidget() is again.charts_dock.scatter
+
+
+def test_a_log_axis_shorter_than_a_decade_still_has_labels(qapp):
+    from flowdeck.ui.charts.log_axis import MetricAxis
+
+    axis = MetricAxis("left")
+    axis.setLogMode(False, True)
+    levels = axis.tickValues(math.log10(0.969), math.log10(0.972), 200)
+    values = [value for _spacing, level in levels for value in level]
+    labels = axis.tickStrings(values, 1.0, levels[0][0])
+    assert len(labels) >= 2
+    assert all(0.969 <= float(label) <= 0.972 for label in labels)
+    wide = axis.tickValues(-3.0, 1.0, 200)  # four decades: pyqtgraph's own 10^n ticks
+    assert any(value == -2.0 for _spacing, level in wide for value in level)

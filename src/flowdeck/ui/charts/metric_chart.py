@@ -15,6 +15,7 @@ from flowdeck.core.chart_export import ChartCurve
 from flowdeck.core.chart_groups import GroupBand
 from flowdeck.core.decimate import decimate_minmax, nonfinite_points
 from flowdeck.core.smoothing import ema
+from flowdeck.ui.charts.log_axis import MetricAxis
 from flowdeck.ui.charts.options import X_LABELS, ChartOptions, CurveData
 from flowdeck.ui.runs.decorations import escaped_tooltip
 
@@ -47,7 +48,7 @@ class MetricChart(pg.PlotWidget):
     export_requested = Signal()
 
     def __init__(self, metric: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"left": MetricAxis("left")})
         self.metric_key = metric  # not "metric": that name would override QWidget.metric()
         self.options = ChartOptions()
         self._curves: dict[str, _Curve] = {}
