@@ -360,3 +360,18 @@ def test_a_log_axis_shorter_than_a_decade_still_has_labels(qapp):
     assert all(0.969 <= float(label) <= 0.972 for label in labels)
     wide = axis.tickValues(-3.0, 1.0, 200)  # four decades: pyqtgraph's own 10^n ticks
     assert any(value == -2.0 for _spacing, level in wide for value in level)
+
+
+def test_the_crosshair_tooltip_lists_each_run_in_plain_text(qtbot, window, chart_store):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtWidgets import QToolTip
+
+    open_experiment(qtbot, window, chart_store, "curves")
+    chart_all(qtbot, window)
+    chart = window.charts.charts["train/loss"]
+    chart.getPlotItem().vb.setXRange(0, 9, padding=0)
+    centre = chart.getPlotItem().vb.sceneBoundingRect().center()
+    chart.scene().sigMouseMoved.emit(QPointF(centre))  # what moving the mouse there emits
+    assert chart._crosshair.isVisible()
+    text = QToolTip.text()
+    assert "&lt;b&gt;bold&lt;/b&gt; run: " in text and "long: " in text
