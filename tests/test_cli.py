@@ -97,11 +97,17 @@ def test_snapshot_options_are_carried_into_the_plan(tmp_path):
             "metrics.loss < 1",
             "--select",
             "3",
+            "--view",
+            "charts",
             "--screenshot",
             "out.png",
         ]
     )
     plan = plan_launch(args, cwd=tmp_path, environ={})
+    assert plan.view == "charts"
+    assert plan_launch(parse_args(["s.db"]), cwd=tmp_path, environ={}).view == "table"
+    with pytest.raises(SystemExit):
+        parse_args(["s.db", "--view", "plots"])
     assert (plan.location, plan.experiment, plan.filter_string, plan.select) == (
         "s.db",
         "bench",

@@ -73,3 +73,25 @@ def test_snapshot_of_a_missing_experiment_exits_2_in_plain_words(store_path, tmp
     assert "no experiment named 'no-such'" in result.stderr
     assert "Traceback" not in result.stderr
     assert not output.exists()
+
+
+def test_snapshot_of_the_charts_waits_for_the_curves(store_path, tmp_path):
+    output = tmp_path / "charts.png"
+    result = run_flowdeck(
+        tmp_path,
+        str(store_path),
+        "--experiment",
+        "vision",
+        "--select",
+        "3",
+        "--view",
+        "charts",
+        "--screenshot",
+        str(output),
+    )
+    assert result.returncode == 0, result.stderr
+    assert output.read_bytes()[:8] == PNG_SIGNATURE
+    drawn = re.search(r"^charts drawn (\d+\.\d\d) s$", result.stderr, re.MULTILINE)
+    load = re.search(r"^load (\d+\.\d\d) s$", result.stderr, re.MULTILINE)
+    assert drawn and load, result.stderr
+    assert float(drawn.group(1)) >= float(load.group(1))  # the curves come after the runs

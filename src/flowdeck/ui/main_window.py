@@ -368,7 +368,7 @@ class MainWindow(QMainWindow):
         """The first filter check imports MLflow's parser (over a second): do it while idle."""
         self.runner.submit(
             lambda _state: check_run_filter("params.warm_up = '1'"),
-            on_result=lambda _ok: settle_heap(),
+            on_result=lambda _ok: settle_heap(collect=False),
         )
 
     def _charts_drawn(self) -> None:

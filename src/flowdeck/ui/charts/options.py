@@ -6,14 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-X_MODES = ("step", "wall", "relative", "metric")
 X_LABELS = {
     "step": "step",
     "wall": "wall time (s since 1970)",
     "relative": "time since run start (s)",
     "metric": "metric",
 }
-SPREADS = ("minmax", "std")
 
 
 @dataclass(frozen=True)
