@@ -375,3 +375,19 @@ def test_the_crosshair_tooltip_lists_each_run_in_plain_text(qtbot, window, chart
     assert chart._crosshair.isVisible()
     text = QToolTip.text()
     assert "&lt;b&gt;bold&lt;/b&gt; run: " in text and "long: " in text
+
+
+def test_a_store_broken_after_opening_gives_a_plain_message(qtbot, window, chart_store, tmp_path):
+    import shutil
+
+    copy = tmp_path / "mlflow.db"
+    shutil.copy(chart_store, copy)
+    open_experiment(qtbot, window, copy, "curves")
+    window.runs.store.close()  # no pooled connection survives the damage below
+    copy.write_bytes(b"this is no longer a database" * 100)
+    with qtbot.waitSignal(window.charts.drawn, timeout=TIMEOUT):
+        window.runs.select_first(2)
+    text = window.charts.text.text()
+    assert window.charts.pages.currentWidget() is window.charts.text
+    assert "database" in text.lower() and "Traceback" not in text and "bug" not in text, text
+    assert copy.read_bytes() == b"this is no longer a database" * 100  # left as it was
