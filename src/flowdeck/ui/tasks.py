@@ -15,7 +15,8 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QRunnable, QThreadPool, Signal
 
-from flowdeck.core.errors import Cancelled, FlowdeckError
+from flowdeck.core.errors import FlowdeckError
+from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import Store
 from flowdeck.store.locations import sqlite_path
 
@@ -25,8 +26,6 @@ ResultCallback = Callable[[Any], None]
 ErrorCallback = Callable[[BaseException, str], None]
 ProgressCallback = Callable[[int, int, str], None]
 
-# Progress reports closer together than this are dropped (the last one, done == total, never is).
-PROGRESS_INTERVAL_S = 0.05
 # How long a worker waits on a store lock before looking at its cancel flag again.
 LOCK_POLL_S = 0.05
 
@@ -42,38 +41,6 @@ def store_lock(store: Store | None) -> threading.Lock | None:
     key = str(path.resolve()) if path is not None else f"memory:{id(store)}"
     with _store_locks_guard:
         return _store_locks.setdefault(key, threading.Lock())
-
-
-class TaskState:
-    """What a task function sees: the cancel flag and a progress reporter (thread-safe)."""
-
-    def __init__(self, report_progress: Callable[[int, int, str], None] | None = None) -> None:
-        self._cancel_event = threading.Event()
-        self._report_progress = report_progress
-        self._last_progress = 0.0
-
-    @property
-    def cancelled(self) -> bool:
-        """True once the task was cancelled or superseded."""
-        return self._cancel_event.is_set()
-
-    def cancel(self) -> None:
-        self._cancel_event.set()
-
-    def check(self) -> None:
-        """Raise ``Cancelled`` if the task was cancelled (call it between chunks of work)."""
-        if self._cancel_event.is_set():
-            raise Cancelled("The task was cancelled.")
-
-    def progress(self, done: int, total: int, text: str = "") -> None:
-        """Report progress; reports are throttled, and dropped once cancelled."""
-        if self._report_progress is None or self.cancelled:
-            return
-        now = time.monotonic()
-        if done < total and now - self._last_progress < PROGRESS_INTERVAL_S:
-            return
-        self._last_progress = now
-        self._report_progress(done, total, text)
 
 
 @dataclass(eq=False)
