@@ -86,6 +86,9 @@ def _reset_mlflow_globals() -> None:
                 break
         fluent._active_experiment_id = None
         sys.modules["mlflow"].set_tracking_uri(None)
+    registry = sys.modules.get("mlflow.tracking._model_registry.utils")
+    if registry is not None:
+        registry._registry_uri = None  # set_registry_uri(None) would not clear it
     for name in _MLFLOW_ENV:  # after set_tracking_uri, which writes the variable again
         os.environ.pop(name, None)
 

@@ -95,3 +95,58 @@ def test_snapshot_of_the_charts_waits_for_the_curves(store_path, tmp_path):
     load = re.search(r"^load (\d+\.\d\d) s$", result.stderr, re.MULTILINE)
     assert drawn and load, result.stderr
     assert float(drawn.group(1)) >= float(load.group(1))  # the curves come after the runs
+
+
+def run_id_named(store_path: Path, name: str) -> str:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{store_path}")
+    experiment = client.get_experiment_by_name("vision")
+    runs = client.search_runs([experiment.experiment_id], f"attributes.run_name = '{name}'")
+    return runs[0].info.run_id
+
+
+def test_page_addresses_open_their_page_and_print_start_up(store_path, tmp_path):
+    run_id = run_id_named(store_path, "resnet-1")
+    for address in (f"run/{run_id}", "models", "servers", "experiment/1?filter=metrics.loss%20%3C%200.6"):
+        output = tmp_path / "page.png"
+        result = run_flowdeck(tmp_path, str(store_path), "--page", address, "--screenshot", str(output))
+        assert result.returncode == 0, (address, result.stderr)
+        assert output.read_bytes()[:8] == PNG_SIGNATURE
+        assert re.search(r"^started \d+\.\d\d s$", result.stderr, re.MULTILINE), result.stderr
+        assert re.search(r"^longest stall \d+ ms$", result.stderr, re.MULTILINE), result.stderr
+        output.unlink()
+
+
+def test_an_address_naming_nothing_exits_2_and_a_malformed_one_too(store_path, tmp_path):
+    for address, words in (
+        ("run/" + "f" * 32, "There is no run with ID"),
+        ("model/nothing-here", "There is no registered model named 'nothing-here'"),
+        ("compare/only-one", "A comparison takes 2 to 10 runs"),
+        ("nonsense/1", "is not a page address"),
+    ):
+        output = tmp_path / "page.png"
+        result = run_flowdeck(tmp_path, str(store_path), "--page", address, "--screenshot", str(output))
+        assert result.returncode == 2, (address, result.stderr)
+        assert words in result.stderr and "Traceback" not in result.stderr
+        assert not output.exists()
+
+
+def test_charts_of_a_filter_matching_nothing_do_not_wait_forever(store_path, tmp_path):
+    output = tmp_path / "empty.png"
+    result = run_flowdeck(
+        tmp_path,
+        str(store_path),
+        "--experiment",
+        "vision",
+        "--filter",
+        "metrics.loss > 1000",
+        "--view",
+        "charts",
+        "--select",
+        "2",
+        "--screenshot",
+        str(output),
+    )
+    assert result.returncode == 0, result.stderr
+    assert output.read_bytes()[:8] == PNG_SIGNATURE

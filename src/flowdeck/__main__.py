@@ -30,6 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         filter_string=plan.filter_string,
         select=plan.select,
         view=plan.view,
+        page=plan.page,
+        timeout=plan.timeout,
     )
 
 

@@ -32,6 +32,8 @@ class LaunchPlan:
     filter_string: str = ""
     select: int = 0
     view: str = "table"
+    page: str | None = None
+    timeout: float = 300.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,12 +77,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="what fills the window: the runs table, or the charts of the selected runs",
     )
     parser.add_argument(
+        "--page",
+        default=None,
+        metavar="ADDRESS",
+        help="open this page, e.g. experiment/1?filter=metrics.loss%%20%%3C%%200.5, run/<run_id>, "
+        "compare/<id>,<id>, models, model/<name>/<version>, traces/<experiment_id>, trace/<id>, "
+        "servers",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="with --screenshot: give up (exit 1) if the page has not loaded by then",
+    )
+    parser.add_argument(
         "--screenshot",
         type=Path,
         default=None,
         metavar="FILE.png",
-        help="once the runs have loaded, save the window as a PNG, print the load time and "
-        "the longest stall of the window on stderr, and exit",
+        help="once the page has loaded, save the window as a PNG, print the load time, the "
+        "longest stall of the window and the start-up time on stderr, and exit (1 if the page "
+        "failed to load, 2 if the address names nothing)",
     )
     return parser
 
@@ -93,6 +111,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("give either LOCATION or --demo, not both")
     if args.select < 0:
         parser.error("--select needs a number of runs (0 or more)")
+    if args.page is not None and args.experiment is not None:
+        parser.error("give either --page or --experiment, not both")
+    if args.page is not None:
+        from flowdeck.core.addresses import BadAddress, parse_address
+
+        try:
+            parse_address(args.page)
+        except BadAddress as error:
+            parser.exit(2, f"flowdeck: {error.message}\n")
     return args
 
 
@@ -112,6 +139,8 @@ def plan_launch(
         "filter_string": getattr(args, "filter_string", ""),
         "select": getattr(args, "select", 0),
         "view": getattr(args, "view", "table"),
+        "page": getattr(args, "page", None),
+        "timeout": getattr(args, "timeout", 300.0),
     }
     if args.demo:
         return LaunchPlan(None, True, **options)

@@ -69,7 +69,6 @@ def window(qtbot) -> MainWindow:
     qtbot.addWidget(window)
     window.resize(1200, 900)
     window.show()
-    window.show_charts()
     yield window
     window.runner.cancel_all()
     window.runner.wait_idle(5000)
@@ -78,8 +77,9 @@ def window(qtbot) -> MainWindow:
 def open_experiment(qtbot, window: MainWindow, db: Path, name: str) -> None:
     with qtbot.waitSignal(window.sidebar.model.store_loaded, timeout=TIMEOUT) as listed:
         window.open_location(str(db))
-    with qtbot.waitSignal(window.runs.loaded, timeout=TIMEOUT):
+    with qtbot.waitSignal(window.page_loaded, timeout=TIMEOUT):
         assert window.select_experiment_named(listed.args[0], name)
+    window.show_charts()
 
 
 def chart_all(qtbot, window: MainWindow, count: int | None = None) -> None:
@@ -286,7 +286,7 @@ def test_parallel_brushing_selects_runs_and_scatter_follows_the_selection(
     qtbot, window, chart_store
 ):
     open_experiment(qtbot, window, chart_store, "many")
-    dock = window.charts_dock
+    dock = window.current_experiment_page().charts_panel
     dock.tabs.setCurrentWidget(dock.parallel)
     window.runs.select_first(20)
     qtbot.waitUntil(lambda: len(dock.parallel.shown_run_ids()) == 20, timeout=TIMEOUT)
@@ -329,23 +329,33 @@ def test_the_chart_menu_exports_through_the_dialog(qtbot, window, chart_store, t
 
 
 def test_chart_options_hidden_metrics_and_tab_persist(qtbot, isolated_settings):
-    first = MainWindow()
-    qtbot.addWidget(first)
+    from flowdeck.ui.charts.panel import ChartsPanel
+    from flowdeck.ui.runs.pane import RunsPane
+    from flowdeck.ui.settings import Settings
+    from flowdeck.ui.tasks import TaskRunner
+
+    runner = TaskRunner()
+
+    def panel() -> ChartsPanel:
+        settings = Settings()
+        made = ChartsPanel(runner, RunsPane(runner, settings), settings)
+        qtbot.addWidget(made)
+        return made
+
+    first = panel()
     toolbar = first.charts.toolbar
     toolbar.log_box.setChecked(True)
     toolbar.smoothing.setValue(80)
     toolbar.set_metric_keys(["train/loss", "val/acc"])
     toolbar.metrics_menu.actions()[-1].setChecked(False)  # hide val/acc
-    first.charts_dock.tabs.setCurrentIndex(2)
-    first.close()
+    first.tabs.setCurrentIndex(2)
 
-    again = MainWindow()
-    qtbot.addWidget(again)
+    again = panel()
     restored = again.charts.toolbar
     assert restored.log_box.isChecked()
     assert restored.options.smoothing == pytest.approx(0.8)
     assert restored.hidden_metrics == {"val/acc"}
-    assert again.charts_dock.tabs.currentWidget() is again.charts_dock.scatter
+    assert again.tabs.currentWidget() is again.scatter
 
 
 def test_a_log_axis_shorter_than_a_decade_still_has_labels(qapp):

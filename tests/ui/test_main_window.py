@@ -12,7 +12,6 @@ from PySide6.QtGui import QDropEvent
 from tests.helpers.realworld import HOUSING_DB, needs_housing
 
 from flowdeck.store.base import Store
-from flowdeck.ui.edit.run_actions import CHECKING_TEXT
 from flowdeck.ui.main_window import MainWindow
 
 HTML_RUN_NAME = "<b>bold</b> & <script>x</script>"
@@ -62,7 +61,7 @@ def open_store(qtbot, window: MainWindow, location: str | Path) -> Store:
 
 
 def select(qtbot, window: MainWindow, store: Store, experiment: str) -> None:
-    with qtbot.waitSignal(window.runs.loaded, timeout=TIMEOUT):
+    with qtbot.waitSignal(window.page_loaded, timeout=TIMEOUT):
         assert window.select_experiment_named(store, experiment)
 
 
@@ -129,16 +128,16 @@ def test_f5_keeps_the_selection_and_scroll_position(qtbot, window, store_path):
         qtbot.keyClick(window, Qt.Key.Key_F5)
     assert window.runs.selected_run_ids() == picked
     assert view.verticalScrollBar().value() == scroll
-    assert window.run_actions.runs and {r.run_id for r in window.run_actions.runs} == set(picked)
+    assert set(window.context.focus.ids) == set(picked)
 
 
 def test_a_writable_store_enables_edits(qtbot, window, store_path):
     store = open_store(qtbot, window, store_path)
     select(qtbot, window, store, "vision")
     window.runs.select_first(1)
-    qtbot.waitUntil(lambda: window.run_actions.read_only_reason != CHECKING_TEXT, timeout=TIMEOUT)
-    assert window.run_actions.read_only_reason is None
-    assert window.run_actions.rename.isEnabled()
+    qtbot.waitUntil(lambda: id(store) in window.context.state.read_only, timeout=TIMEOUT)
+    assert window.context.read_only_reason(store) is None
+    assert window.commands.action("item.rename").isEnabled()
     assert not window.read_only_badge.isVisible()
 
 
@@ -149,13 +148,14 @@ def test_read_only_store_disables_edits_with_its_reason(qtbot, window, tmp_path)
     store = open_store(qtbot, window, copy)
     select(qtbot, window, store, "xgboost_optuna_housing")
     window.runs.select_first(2)
-    qtbot.waitUntil(lambda: window.run_actions.read_only_reason != CHECKING_TEXT, timeout=TIMEOUT)
-    reason = window.run_actions.read_only_reason
+    qtbot.waitUntil(lambda: id(store) in window.context.state.read_only, timeout=TIMEOUT)
+    reason = window.context.read_only_reason(store)
     assert reason
-    for action in (window.run_actions.rename, window.run_actions.edit_tags):
+    for command_id in ("item.tags", "item.delete"):
+        action = window.commands.action(command_id)
         assert not action.isEnabled()
-        assert action.toolTip() == reason
-    assert window.run_actions.copy_run_id.isEnabled()
+        assert action.statusTip() == f"This store is read-only: {reason}"
+    assert window.commands.action("run.copy_id").isEnabled()
     assert window.read_only_badge.isVisible()
 
 
@@ -171,7 +171,8 @@ def test_several_stores_side_by_side_and_close(qtbot, window, store_path, tmp_pa
     select(qtbot, window, second_store, "vision")
     window.close_current_store()
     assert window.stores() == [first_store]
-    assert window.runs.store is not second_store
+    assert window.runs is None or window.runs.store is not second_store
+    assert all(page.store is not second_store for page in window.host.pages())
 
 
 def test_an_unopenable_location_is_a_plain_message(qtbot, window, tmp_path):
@@ -233,7 +234,7 @@ def test_geometry_recent_stores_and_theme_persist(qtbot, isolated_settings, stor
     again = MainWindow()
     qtbot.addWidget(again)
     assert (again.width(), again.height()) == (700, 500)
-    assert again.theme_actions["light"].isChecked()
+    assert again.commands.action("view.theme.light").isChecked()
 
 
 def test_cancel_stops_the_load_and_auto_refresh_reloads_running_runs(qtbot, window, store_path):
@@ -249,10 +250,10 @@ def test_cancel_stops_the_load_and_auto_refresh_reloads_running_runs(qtbot, wind
 
     assert window.runs.has_running()
     window.auto_timer.setInterval(20)
-    window.auto_refresh_action.trigger()
+    window.commands.action("view.auto_refresh").trigger()
     with qtbot.waitSignal(window.runs.loaded, timeout=TIMEOUT):
         pass
-    window.auto_refresh_action.trigger()
+    window.commands.action("view.auto_refresh").trigger()
 
 
 def test_hidden_columns_are_remembered_per_experiment(qtbot, window, store_path):
@@ -300,11 +301,11 @@ def test_theme_menu_switches_the_palette_and_is_remembered(qtbot, window, isolat
     from PySide6.QtGui import QPalette
     from PySide6.QtWidgets import QApplication
 
-    window.theme_actions["dark"].trigger()
+    window.commands.action("view.theme.dark").trigger()
     dark = QApplication.palette().color(QPalette.ColorRole.Window).lightness()
-    window.theme_actions["light"].trigger()
+    window.commands.action("view.theme.light").trigger()
     light = QApplication.palette().color(QPalette.ColorRole.Window).lightness()
     assert dark < 100 < light
     assert isolated_settings.theme == "light"
-    assert window.theme_actions["light"].isChecked()
-    assert not window.theme_actions["dark"].isChecked()
+    assert window.commands.action("view.theme.light").isChecked()
+    assert not window.commands.action("view.theme.dark").isChecked()

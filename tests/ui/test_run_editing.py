@@ -1,4 +1,4 @@
-"""Run editing on real SQLite stores written by MLflow: every edit is read back with MLflow."""
+"""Run editing through the shared edit commands on real SQLite stores, read back with MLflow."""
 
 from __future__ import annotations
 
@@ -13,12 +13,22 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QUrl
 from PySide6.QtGui import QGuiApplication, QTextDocument
-from PySide6.QtWidgets import QAbstractItemView, QDialogButtonBox, QInputDialog, QLineEdit
+from PySide6.QtWidgets import QAbstractItemView, QDialogButtonBox, QLineEdit
 
+from flowdeck.core.context import Item, Selection
 from flowdeck.store import open_store
 from flowdeck.store.base import Store
-from flowdeck.ui.edit import ConfirmChangesDialog, DescriptionEditor, RunActions, RunRef, TagsEditor
+from flowdeck.ui.edit import (
+    ConfirmChangesDialog,
+    DescriptionEditor,
+    Edits,
+    NameDialog,
+    RunRef,
+    TagsEditor,
+)
 from flowdeck.ui.edit.tags_editor import KEY_COLUMN, MIXED_TEXT, VALUE_COLUMN
+from flowdeck.ui.shell.context import Context
+from flowdeck.ui.shell.writes import WritePath
 from flowdeck.ui.tasks import TaskRunner
 
 HTML_NAME = "<b>bold</b> & <script>x</script>"
@@ -83,16 +93,41 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _actions(qtbot, runner: TaskRunner, store: Store, runs: list[RunRef]) -> RunActions:
-    actions = RunActions(runner)
-    actions.set_context(store, runs)
-    qtbot.waitUntil(
-        lambda: actions.read_only_reason != "Checking whether this store can be edited…"
-    )
-    return actions
+class Harness:
+    """The shared edit commands with their context and write path, focused on some runs."""
+
+    def __init__(self, runner: TaskRunner, store: Store, runs: list[RunRef]) -> None:
+        self.runner, self.store = runner, store
+        self.context = Context()
+        self.writes = WritePath(runner, self.context)
+        self.edits = Edits(runner, self.writes, self.context)
+        self.changed = self.context.changed  # (store, Change) after each write
+        self.failed = self.writes.failed
+        self.focus(runs)
+
+    def focus(self, runs: list[RunRef]) -> None:
+        items = tuple(
+            Item(r.run_id, r.name, r.lifecycle_stage == "deleted", r.artifact_uri or "")
+            for r in runs
+        )
+        self.context.set_focus(Selection("run", self.store, items))
+
+    @property
+    def active_dialog(self):  # noqa: ANN201
+        return self.edits.active_dialog
+
+    def enabled(self, command: str) -> bool:
+        return self.edits.why_not(command) is None
 
 
-def _open_dialog(qtbot, actions: RunActions, trigger, kind: type):
+def _actions(qtbot, runner: TaskRunner, store: Store, runs: list[RunRef]) -> Harness:
+    harness = Harness(runner, store, runs)
+    harness.writes.check(store)
+    qtbot.waitUntil(lambda: id(store) in harness.context.state.read_only, timeout=10_000)
+    return harness
+
+
+def _open_dialog(qtbot, actions: Harness, trigger, kind: type):
     trigger()
     qtbot.waitUntil(lambda: isinstance(actions.active_dialog, kind), timeout=10_000)
     dialog = actions.active_dialog
@@ -126,13 +161,13 @@ def _type_value(qtbot, editor: TagsEditor, row: int, text: str) -> None:
 def test_rename_one_run(qtbot, runner: TaskRunner, db: Path, template: Template) -> None:
     run = template.runs["run-a"]
     actions = _actions(qtbot, runner, open_store(db), [run])
-    assert actions.rename.isEnabled() and actions.rename.shortcut().toString() == "F2"
-    dialog = _open_dialog(qtbot, actions, actions.rename.trigger, QInputDialog)
-    assert dialog.textValue() == "run-a"
-    dialog.setTextValue("renamed-a")
+    assert actions.enabled("rename")
+    dialog = _open_dialog(qtbot, actions, actions.edits.rename, NameDialog)
+    assert dialog.name() == "run-a"
+    dialog.name_edit.setText("renamed-a")
     with qtbot.waitSignal(actions.changed, timeout=20_000) as changed:
         dialog.accept()
-    assert changed.args[0].ids == (run.run_id,)
+    assert changed.args[1].ids == (run.run_id,)
     got = _mlflow(db).get_run(run.run_id)
     assert got.info.run_name == "renamed-a"
     assert got.data.tags["mlflow.runName"] == "renamed-a"
@@ -143,7 +178,7 @@ def test_tags_on_two_runs_leave_mixed_values_alone(
 ) -> None:
     a, b = template.runs["run-a"], template.runs["run-b"]
     actions = _actions(qtbot, runner, open_store(db), [a, b])
-    editor = _open_dialog(qtbot, actions, actions.edit_tags.trigger, TagsEditor)
+    editor = _open_dialog(qtbot, actions, actions.edits.edit_tags, TagsEditor)
 
     assert editor.table.item(_row_of(editor, "stage"), VALUE_COLUMN).text() == MIXED_TEXT
     assert editor.table.item(_row_of(editor, "obsolete"), VALUE_COLUMN).text() == MIXED_TEXT
@@ -223,7 +258,7 @@ def test_set_a_description_with_ctrl_enter(
 ) -> None:
     run = template.runs["run-b"]
     actions = _actions(qtbot, runner, open_store(db), [run])
-    editor = _open_dialog(qtbot, actions, actions.edit_description.trigger, DescriptionEditor)
+    editor = _open_dialog(qtbot, actions, actions.edits.edit_description, DescriptionEditor)
     editor.editor.setPlainText("# Findings\n\nThe **learning rate** mattered.")
     qtbot.waitUntil(lambda: "Findings" in editor.preview.toPlainText())
     assert "**" not in editor.preview.toPlainText()  # rendered, not shown as source
@@ -256,22 +291,22 @@ def test_delete_then_restore_two_runs(
     a, b = template.runs["run-a"], template.runs["run-b"]
     store = open_store(db)
     actions = _actions(qtbot, runner, store, [a, b])
-    assert actions.delete.isEnabled() and not actions.restore.isEnabled()
-    confirm = _open_dialog(qtbot, actions, actions.delete.trigger, ConfirmChangesDialog)
+    assert actions.enabled("delete") and not actions.enabled("restore")
+    confirm = _open_dialog(qtbot, actions, actions.edits.delete, ConfirmChangesDialog)
     assert confirm.summary_label.text() == "Delete 2 runs: run-a, run-b"
     assert confirm.ok_button.text() == "Delete"
     assert confirm.cancel_button.isDefault() and not confirm.ok_button.isDefault()
     with qtbot.waitSignal(actions.changed, timeout=20_000) as changed:
         confirm.accept()
-    assert changed.args[0].action == "delete"
+    assert changed.args[1].action == "delete"
     client = _mlflow(db)
     assert {client.get_run(r.run_id).info.lifecycle_stage for r in (a, b)} == {"deleted"}
 
     deleted = [RunRef(r.run_id, r.name, r.artifact_uri, "deleted") for r in (a, b)]
-    actions.set_context(store, deleted)
-    assert actions.restore.isEnabled() and not actions.delete.isEnabled()
-    assert not actions.rename.isEnabled() and not actions.edit_tags.isEnabled()
-    confirm = _open_dialog(qtbot, actions, actions.restore.trigger, ConfirmChangesDialog)
+    actions.focus(deleted)
+    assert actions.enabled("restore") and not actions.enabled("delete")
+    assert not actions.enabled("rename") and not actions.enabled("edit_tags")
+    confirm = _open_dialog(qtbot, actions, actions.edits.restore, ConfirmChangesDialog)
     assert confirm.ok_button.text() == "Restore"
     with qtbot.waitSignal(actions.changed, timeout=20_000):
         confirm.accept()
@@ -284,7 +319,7 @@ def test_cancelling_the_confirmation_writes_nothing(
     a, b = template.runs["run-a"], template.runs["run-b"]
     actions = _actions(qtbot, runner, open_store(db), [a, b])
     before = _digest(db)
-    confirm = _open_dialog(qtbot, actions, actions.delete.trigger, ConfirmChangesDialog)
+    confirm = _open_dialog(qtbot, actions, actions.edits.delete, ConfirmChangesDialog)
     with qtbot.assertNotEmitted(actions.changed), qtbot.assertNotEmitted(actions.failed):
         qtbot.keyClick(confirm, Qt.Key.Key_Return)  # Enter hits the default button: Cancel
         assert runner.wait_idle(10_000)
@@ -298,7 +333,7 @@ def test_a_failed_write_is_reported_in_plain_words(
 ) -> None:
     ghost = RunRef("0" * 32, "ghost", None, "active")
     actions = _actions(qtbot, runner, open_store(db), [template.runs["run-a"], ghost])
-    confirm = _open_dialog(qtbot, actions, actions.delete.trigger, ConfirmChangesDialog)
+    confirm = _open_dialog(qtbot, actions, actions.edits.delete, ConfirmChangesDialog)
     with qtbot.waitSignal(actions.failed, timeout=20_000) as failed:
         confirm.accept()
     assert "Unknown run" in failed.args[0] and "Nothing was changed" in failed.args[0]
@@ -316,31 +351,14 @@ def test_a_read_only_store_disables_edits_with_the_reason(
     assert reason
     before = _digest(db)
     actions = _actions(qtbot, runner, store, [template.runs["run-a"]])
-    assert actions.read_only_reason == reason
-    for action in actions.edit_actions:
-        assert not action.isEnabled(), action.text()
-        assert action.toolTip() == reason and action.statusTip() == reason
-    assert actions.copy_run_id.isEnabled()
-    actions.rename.trigger()
-    actions.delete_selected()
+    assert actions.context.read_only_reason(store) == reason
+    for command in ("rename", "edit_tags", "edit_description", "delete"):
+        assert actions.edits.why_not(command) == f"This store is read-only: {reason}"
+    actions.edits.rename()
+    actions.edits.delete()
     assert actions.active_dialog is None
     assert runner.wait_idle(5_000)
     assert _digest(db) == before
-
-
-def test_copy_run_ids_and_artifact_uris(
-    qtbot, runner: TaskRunner, db: Path, template: Template
-) -> None:
-    a, b = template.runs["run-a"], template.runs["run-b"]
-    actions = _actions(qtbot, runner, open_store(db), [a, b])
-    actions.copy_run_id.trigger()
-    assert QGuiApplication.clipboard().text() == f"{a.run_id}\n{b.run_id}"
-    actions.copy_artifact_uri.trigger()
-    assert QGuiApplication.clipboard().text() == f"{a.artifact_uri}\n{b.artifact_uri}"
-    assert actions.copy_run_id.shortcut().toString() == "Ctrl+Shift+C"
-    shortcuts = [a.shortcut().toString() for a in actions.actions() if not a.shortcut().isEmpty()]
-    assert len(shortcuts) == len(set(shortcuts))
-    assert not {"Ctrl+L", "Ctrl+F", "F5"} & set(shortcuts)
 
 
 def test_html_like_names_are_plain_text_in_the_confirmation(
@@ -348,7 +366,7 @@ def test_html_like_names_are_plain_text_in_the_confirmation(
 ) -> None:
     run = template.runs[HTML_NAME]
     actions = _actions(qtbot, runner, open_store(db), [run])
-    confirm = _open_dialog(qtbot, actions, actions.delete.trigger, ConfirmChangesDialog)
+    confirm = _open_dialog(qtbot, actions, actions.edits.delete, ConfirmChangesDialog)
     assert confirm.summary_label.textFormat() == Qt.TextFormat.PlainText
     assert confirm.summary_label.text() == f"Delete 1 run: {HTML_NAME}"
     assert confirm.names_list.item(0).text() == HTML_NAME

@@ -1,9 +1,12 @@
-"""The task runner: GUI-thread delivery, supersession, cancellation, errors, SQLite serialising."""
+"""The task runner: GUI-thread delivery, scoped supersession, cancellation, errors, SQLite lanes."""
 
 from __future__ import annotations
 
+import gc
 import shutil
 import threading
+import weakref
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,11 +34,23 @@ def sqlite_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def runner(qtbot) -> TaskRunner:
+def runner(qtbot) -> Iterator[TaskRunner]:
     runner = TaskRunner()
     yield runner
     runner.cancel_all()
     assert runner.wait_idle(10_000)
+
+
+@pytest.fixture
+def two_thread_runner(qtbot) -> Iterator[TaskRunner]:
+    runner = TaskRunner(max_threads=2)
+    yield runner
+    runner.cancel_all()
+    assert runner.wait_idle(10_000)
+
+
+class Owner:
+    """Something that submits tasks, e.g. a page."""
 
 
 class Recorder:
@@ -260,3 +275,141 @@ def test_a_task_cancelled_while_waiting_for_the_store_never_runs(qtbot, runner, 
         assert ran == []
     finally:
         store.close()
+
+
+def _blocked_until(release: threading.Event):
+    def blocked(_state: TaskState, value: str) -> str:
+        release.wait(WAIT_S)
+        return value  # ignores its cancel flag on purpose: a cancelled result must be dropped
+
+    return blocked
+
+
+def test_two_owners_with_the_same_key_both_deliver(qtbot, runner: TaskRunner) -> None:
+    release = threading.Event()
+    blocked = _blocked_until(release)
+    seen = Recorder()
+    runs_page, charts_page = Owner(), Owner()
+    handles = [
+        runner.submit(blocked, "runs page", key="runs", owner=runs_page, on_result=seen.result),
+        runner.submit(blocked, "charts page", key="runs", owner=charts_page, on_result=seen.result),
+        runner.submit(blocked, "global", key="runs", on_result=seen.result),
+    ]
+    assert not any(handle.cancelled for handle in handles)
+    release.set()
+    assert runner.wait_idle(5000)
+    assert sorted(seen.results) == ["charts page", "global", "runs page"]
+
+
+def test_the_same_owner_and_key_supersedes(qtbot, runner: TaskRunner) -> None:
+    release = threading.Event()
+    blocked = _blocked_until(release)
+    seen = Recorder()
+    page = Owner()
+    old = runner.submit(blocked, "old", key="runs", owner=page, on_result=seen.result)
+    new = runner.submit(blocked, "new", key="runs", owner=page, on_result=seen.result)
+    assert old.cancelled and not new.cancelled
+    release.set()
+    assert runner.wait_idle(5000)
+    assert seen.results == ["new"]
+
+
+def test_cancel_owner_cancels_only_that_owners_tasks(qtbot, runner: TaskRunner) -> None:
+    release = threading.Event()
+    blocked = _blocked_until(release)
+    seen = Recorder()
+    closing_page, other_page = Owner(), Owner()
+    for index in range(3):
+        runner.submit(blocked, f"closing {index}", owner=closing_page, on_result=seen.result)
+    runner.submit(blocked, "other", key="runs", owner=other_page, on_result=seen.result)
+    runner.cancel_owner(closing_page)
+    assert [job.label for job in runner.jobs()] == ["Working…"]  # only the other page's task
+    release.set()
+    assert runner.wait_idle(5000)
+    assert seen.results == ["other"]
+
+
+def test_the_runner_keeps_no_owner_alive_after_its_tasks(qtbot, runner: TaskRunner) -> None:
+    page = Owner()
+    page_is_alive = weakref.ref(page)
+    seen = Recorder()
+    runner.submit(lambda _s, o=page: id(o), key="runs", owner=page, on_result=seen.result)
+    assert runner.wait_idle(5000)
+    assert seen.results == [id(page)]
+    del page
+    gc.collect()
+    assert page_is_alive() is None
+
+
+class FileTraffic:
+    """Records which tasks were inside one SQLite file, and how many at once."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.order: list[str] = []
+        self.most_at_once = 0
+        self._inside = 0
+        self._guard = threading.Lock()
+
+    def visit(self, _state: TaskState, name: str, release: threading.Event | None = None) -> str:
+        with self._guard:
+            self._inside += 1
+            self.most_at_once = max(self.most_at_once, self._inside)
+        self.store.experiments()  # a real read of the file
+        if release is not None:
+            release.wait(WAIT_S)
+        with self._guard:
+            self.order.append(name)
+            self._inside -= 1
+        return name
+
+
+def test_tasks_waiting_for_a_sqlite_file_hold_no_thread(
+    qtbot, two_thread_runner: TaskRunner, sqlite_files
+) -> None:
+    runner = two_thread_runner
+    store = open_store(str(sqlite_files[0]))
+    traffic = FileTraffic(store)
+    release = threading.Event()
+    seen = Recorder()
+    try:
+        runner.submit(traffic.visit, "first", release, store=store, on_result=seen.result)
+        runner.submit(traffic.visit, "second", store=store, on_result=seen.result)
+        runner.submit(traffic.visit, "third", store=store, on_result=seen.result)
+        runner.submit(lambda _s: "free", on_result=seen.result)
+        # Two threads: "first" holds one, so "free" only finishes if the waiting two hold none.
+        qtbot.waitUntil(lambda: seen.results == ["free"], timeout=5000)
+        assert traffic.order == []
+        assert [job.waiting for job in runner.jobs()] == [False, True, True]
+        release.set()
+        assert runner.wait_idle(10_000)
+        assert not seen.errors
+        assert seen.results == ["free", "first", "second", "third"]
+        assert traffic.order == ["first", "second", "third"]
+        assert traffic.most_at_once == 1
+    finally:
+        store.close()
+
+
+def test_a_cancelled_task_in_a_lane_never_runs_and_does_not_block_it(
+    qtbot, runner: TaskRunner, sqlite_files
+) -> None:
+    store = open_store(str(sqlite_files[0]))
+    same_file = open_store(f"sqlite:///{sqlite_files[0]}")
+    traffic = FileTraffic(store)
+    release = threading.Event()
+    seen = Recorder()
+    try:
+        runner.submit(traffic.visit, "holder", release, store=store, on_result=seen.result)
+        cancelled = runner.submit(traffic.visit, "cancelled", store=store, on_result=seen.result)
+        runner.submit(traffic.visit, "next", store=same_file, on_result=seen.result)
+        assert runner.cancel(cancelled.task_id)
+        assert cancelled.finished  # let go at once, without waiting for the holder
+        assert len(runner.jobs()) == 2
+        release.set()
+        assert runner.wait_idle(10_000)
+        assert traffic.order == ["holder", "next"]
+        assert seen.results == ["holder", "next"]
+    finally:
+        store.close()
+        same_file.close()

@@ -24,6 +24,7 @@ from flowdeck.core.entities import (
 from flowdeck.core.errors import ReadOnlyStore, Unsupported
 
 if TYPE_CHECKING:
+    from flowdeck.core.task_state import TaskState
     from flowdeck.store.writer import StoreWriter
 
 VIEWS = ("active", "deleted", "all")
@@ -130,16 +131,27 @@ class Store(ABC):
         order_by: Sequence[str] = (),
         view: str = "active",
         max_results: int | None = None,
+        *,
+        state: TaskState | None = None,
     ) -> pd.DataFrame:
-        """The same rows, order and columns as ``mlflow.search_runs()`` on this store."""
+        """The same rows, order and columns as ``mlflow.search_runs()`` on this store.
+
+        ``state`` is checked between chunks; raises Cancelled. Progress counts runs, queries
+        or pages read.
+        """
 
     @abstractmethod
     def metric_history(
-        self, run_ids: Iterable[str], keys: Iterable[str]
+        self,
+        run_ids: Iterable[str],
+        keys: Iterable[str],
+        *,
+        state: TaskState | None = None,
     ) -> dict[tuple[str, str], np.ndarray]:
         """Full histories as ``HISTORY_DTYPE`` arrays sorted by step then timestamp.
 
-        Pairs with no points are present with an empty array.
+        Pairs with no points are present with an empty array. ``state`` is checked between
+        chunks; raises Cancelled.
         """
 
     @abstractmethod
@@ -148,12 +160,17 @@ class Store(ABC):
 
     @abstractmethod
     def metric_summaries(
-        self, run_ids: Iterable[str], keys: Iterable[str] | None = None
+        self,
+        run_ids: Iterable[str],
+        keys: Iterable[str] | None = None,
+        *,
+        state: TaskState | None = None,
     ) -> pd.DataFrame:
         """Per (run, key): last, min, max, step of min and max, count (``SUMMARY_COLUMNS``).
 
         ``last`` follows MLflow's latest rule; min/max ignore NaN; the step of the first
-        occurrence (lowest step) wins ties.
+        occurrence (lowest step) wins ties. ``state`` is checked between chunks; raises
+        Cancelled.
         """
 
     # --- artifacts ----------------------------------------------------------------------------
@@ -191,8 +208,13 @@ class Store(ABC):
         order_by: Sequence[str] = (),
         max_results: int = 100,
         page_token: str | None = None,
+        *,
+        state: TaskState | None = None,
     ) -> Page[TraceInfo]:
-        """Trace infos matching MLflow's trace filter grammar."""
+        """Trace infos matching MLflow's trace filter grammar.
+
+        ``state`` is checked between chunks; raises Cancelled.
+        """
         raise Unsupported("This store has no traces.")
 
     def trace(self, trace_id: str) -> Trace:

@@ -285,3 +285,12 @@ def read_only_reason(store: Any) -> str | None:
     if kind == "rest":
         return rest_read_only_reason(store)
     return getattr(store, "read_only_reason", "This kind of store is read-only in Flowdeck.")
+
+
+def recheck(store: Any) -> str | None:
+    """Read the guard again now and update the reason the store remembers (it may have changed:
+    someone migrated the database, or fixed a folder, while it was open)."""
+    reason = read_only_reason(store)
+    if "read_only_reason" in getattr(store, "__dict__", {}):  # a cached_property's stored value
+        store.__dict__["read_only_reason"] = reason
+    return reason

@@ -68,20 +68,6 @@ def create_window(location: str | None = None, settings: Settings | None = None)
     return window
 
 
-def select_when_listed(window: MainWindow, name: str) -> None:
-    """Select the experiment ``name`` once the first store opened has listed its experiments."""
-    opened: list[Store] = []
-
-    def listed(store: Store) -> None:
-        if opened and store is opened[0]:
-            window.sidebar.model.store_loaded.disconnect(listed)
-            if not window.select_experiment_named(store, name):
-                window.show_message(f"There is no experiment named {name!r} in this store.")
-
-    window.store_opened.connect(lambda store: opened.append(store))
-    window.sidebar.model.store_loaded.connect(listed)
-
-
 def run_app(
     location: str,
     screenshot: Path | None = None,
@@ -89,6 +75,8 @@ def run_app(
     filter_string: str = "",
     select: int = 0,
     view: str = "table",
+    page: str | None = None,
+    timeout: float = 300.0,
 ) -> int:
     """Run the GUI on ``location`` until the window closes; returns the exit code."""
     app = application()
@@ -99,10 +87,12 @@ def run_app(
         preload_backend(location)
     if filter_string:
         check_run_filter(filter_string)  # its first use imports MLflow's parser: before show()
+    import flowdeck.ui.pages  # noqa: F401 - page types, before the window shows
+
     window = MainWindow(settings)
     settle_heap()
     if screenshot is not None:
-        from flowdeck.ui.snapshot import Snapshot
+        from flowdeck.ui.snapshot import PageRequest, Snapshot
 
         exit_code = 0
 
@@ -111,19 +101,46 @@ def run_app(
             exit_code = code
             app.quit()
 
-        snapshot = Snapshot(window, screenshot, experiment, filter_string, select, view)
+        request = PageRequest(page, experiment, filter_string, select, view, timeout)
+        snapshot = Snapshot(window, screenshot, request)
         snapshot.finished.connect(finished)
         QTimer.singleShot(0, lambda: snapshot.start(location))
         app.exec()
         window.close()
         return exit_code
     window.show()
-    if view == "charts":
-        window.show_charts()
-    if experiment:
-        select_when_listed(window, experiment)
-    if filter_string:
-        window.runs.filter_bar.set_filter_text(filter_string, apply=True)
+    if page or experiment or filter_string or view == "charts":
+        window.sessions.restore_tabs = False
+        open_when_ready(window, page, experiment, filter_string, view)
     if location:
         window.open_location(location)
     return app.exec()
+
+
+def open_when_ready(
+    window: MainWindow, page: str | None, experiment: str | None, filter_string: str, view: str
+) -> None:
+    """Open the page (or experiment) asked for on the command line once the store is listed."""
+    from flowdeck.core.addresses import BadAddress, experiment_address, parse_address
+
+    def listed(store: Store) -> None:
+        window.sidebar.model.store_loaded.disconnect(listed)
+        try:
+            if page:
+                address = parse_address(page)
+            else:
+                entries = window.sidebar.model.experiments_of(store)
+                found = [e for e in entries if e.name == experiment] if experiment else entries[-1:]
+                if not found:
+                    window.show_message(f"There is no experiment named {experiment!r} in this store.")
+                    return
+                window.select_experiment_named(store, found[0].name)
+                address = experiment_address([found[0].experiment_id], filter_string)
+        except BadAddress as error:
+            window.show_message(error.message)
+            return
+        window.open_page(store, address)
+        if view == "charts":
+            window.show_charts()
+
+    window.sidebar.model.store_loaded.connect(listed)

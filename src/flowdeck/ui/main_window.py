@@ -1,76 +1,78 @@
-"""The main window: stores and experiments in a dock, the runs pane, menus and the status bar."""
+"""The main window: the sidebar, the page host, the status bar, and the wiring between them."""
 
 from __future__ import annotations
 
-import sys
+import shlex
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
-    QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
-    QKeySequence,
+    QGuiApplication,
+    QMouseEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
+    QInputDialog,
     QLabel,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
     QWidget,
 )
 
-from flowdeck.core.errors import FlowdeckError
+from flowdeck.core.addresses import Address, BadAddress, parse_address
 from flowdeck.core.filter_check import check_run_filter
 from flowdeck.store.base import Store
-from flowdeck.ui.charts.dock import add_charts_dock
-from flowdeck.ui.edit.run_actions import RunActions
+from flowdeck.ui.edit.edits import Edits
 from flowdeck.ui.heap import settle_heap
-from flowdeck.ui.open_store_dialog import (
-    OpenStoreDialog,
-    locations_from_mime,
-    open_chosen_store,
-    remembered_options,
-)
-from flowdeck.ui.runs.pane import RunsPane
-from flowdeck.ui.settings import Settings
+from flowdeck.ui.open_store_dialog import locations_from_mime
+from flowdeck.ui.pages.experiment import ExperimentPage
+from flowdeck.ui.settings import Settings, strip_password
+from flowdeck.ui.shell.context import Context
+from flowdeck.ui.shell.jobs import JobsButton
+from flowdeck.ui.shell.page import Page, Shell
+from flowdeck.ui.shell.page_host import PageHost
+from flowdeck.ui.shell.session import StoreSession
+from flowdeck.ui.shell.window_commands import declare_commands
+from flowdeck.ui.shell.window_handlers import RunAndViewCommands
 from flowdeck.ui.sidebar import Sidebar
 from flowdeck.ui.sidebar.model import rich_tooltip
 from flowdeck.ui.tasks import TaskRunner
-from flowdeck.ui.theme import MODES, apply_theme
 
+SIDEBAR_BUTTONS = {  # command id -> edit it runs, on the sidebar's own selection
+    "experiment.create": "create_experiment",
+    "item.rename": "rename",
+    "item.delete": "delete",
+    "item.restore": "restore",
+}
 AUTO_REFRESH_MS = 10_000
 FILTER_WARM_UP_DELAY_MS = 3_000
-THEME_TITLES = {"system": "Follow the System", "light": "Light", "dark": "Dark"}
+MAX_COMPARED = 10
 
 
-def _open_store(_state: Any, location: str, options: dict[str, str] | None) -> Store:
-    """Worker-thread body: the backend's imports and the keyring can take a second."""
-    if options is None:
-        try:
-            options = remembered_options(location)
-        except Exception:  # no usable keyring, or a location it cannot parse: open as given
-            options = {}
-    return open_chosen_store(location, options)
-
-
-class MainWindow(QMainWindow):
-    """Open stores side by side; the runs of the selected experiments fill the window."""
+class MainWindow(RunAndViewCommands, QMainWindow):
+    """Stores in the sidebar, pages in tabs; every command comes from one registry."""
 
     store_opened = Signal(object)  # Store, added to the sidebar (or selected again)
     open_failed = Signal(str)  # plain message (also shown in a message box)
+    page_loaded = Signal(object)  # Page, once everything it first asked for has answered
 
     def __init__(self, settings: Settings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings or Settings()
         self.runner = TaskRunner(self)
-        self.locations: dict[int, str] = {}  # id(store) -> location it was opened from
+        self.context = Context(self)
+        from flowdeck.ui.shell.writes import WritePath
+
+        self.writes = WritePath(self.runner, self.context, self)
+        self.shell = Shell(self.runner, self.settings, self.context, self.writes)
+        self.edits = Edits(self.runner, self.writes, self.context, self)
         self.last_message: QMessageBox | None = None
         self._filter_parser_warmed = False
         self.persist_state = True  # False for scripted snapshots: leave the user's layout alone
@@ -79,7 +81,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
 
         self.sidebar = Sidebar(self.runner)
-        self.dock = QDockWidget("Experiments", self)
+        self.dock = QDockWidget("Stores", self)
         self.dock.setObjectName("experiments_dock")
         self.dock.setWidget(self.sidebar)
         self.dock.setFeatures(
@@ -88,23 +90,21 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
         self.resizeDocks([self.dock], [280], Qt.Orientation.Horizontal)
-
-        self.runs = RunsPane(self.runner, self.settings, self)
-        self.runs.with_summaries = self.settings.value("metric_summaries", False, bool)
-        self.setCentralWidget(self.runs)
-        self.run_actions = RunActions(self.runner, dialog_parent=self, parent=self)
-        self.runs.view.addActions(self.run_actions.actions())
-        self.charts_dock = add_charts_dock(self, self.runner, self.runs, self.settings)
-        self.charts = self.charts_dock.charts
-
+        self.host = PageHost(self.shell, self)
+        self.setCentralWidget(self.host)
         self._build_status_bar()
-        self._build_menus()
+        self.commands = declare_commands(self)
+        self.shell.commands = self.commands
+        self.sessions = StoreSession(self)
         self._connect()
+        self._add_sidebar_actions()
         self.auto_timer = QTimer(self, interval=AUTO_REFRESH_MS)
         self.auto_timer.timeout.connect(self._auto_refresh)
         self.auto_timer.start()
+        QApplication.instance().installEventFilter(self)  # the mouse's back/forward buttons
         self.restoreGeometry(self.settings.window_geometry)
         self.restoreState(self.settings.window_state)
+        self.commands.update_state()
 
     # --- construction ------------------------------------------------------------------------
 
@@ -115,107 +115,68 @@ class MainWindow(QMainWindow):
         self.progress.setTextVisible(False)
         self.progress.hide()
         self.cancel_button = QPushButton("Cancel", self)
-        self.cancel_button.setToolTip("Stop loading the runs")
+        self.cancel_button.setToolTip("Stop loading this page")
         self.cancel_button.hide()
+        self.jobs_button = JobsButton(self.runner, self)
         self.read_only_badge = QLabel("Read-only", self)
         self.read_only_badge.setTextFormat(Qt.TextFormat.PlainText)
         self.read_only_badge.setStyleSheet("QLabel { padding: 0 8px; font-weight: bold; }")
         self.read_only_badge.hide()
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
+        bar.addPermanentWidget(self.jobs_button)
         bar.addPermanentWidget(self.read_only_badge)
 
-    def _action(
-        self, text: str, slot: object, shortcut: str = "", checkable: bool = False
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setCheckable(checkable)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
+    def _add_sidebar_actions(self) -> None:
+        """The sidebar's buttons run the registry's commands on the sidebar's experiments."""
+        self.sidebar_buttons: dict[str, QAction] = {}
+        for command_id, edit in SIDEBAR_BUTTONS.items():
+            command = self.commands.command(command_id)
+            button = QAction(command.text, self)
+            button.triggered.connect(lambda _c=False, i=command_id: self._sidebar_command(i))
+            button.setProperty("edit", edit)
+            self.sidebar_buttons[command_id] = button
+        action = self.commands.action
+        menu: list[Any] = [
+            *(action(i) for i in SIDEBAR_BUTTONS),
+            action("item.description"),
+            action("item.tags"),
+            None,
+            action("view.refresh"),
+        ]
+        self.sidebar.set_actions(list(self.sidebar_buttons.values()), menu)
+        self.commands.state_updated.connect(self._update_sidebar_buttons)
+        self.sidebar.focus_changed.connect(lambda _focus: self._update_sidebar_buttons())
 
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_action = self._action("&Open Store…", self.open_store_dialog, "Ctrl+O")
-        file_menu.addAction(self.open_action)
-        self.recent_menu = QMenu("Open &Recent", self)
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addMenu(self.recent_menu)
-        self.close_store_action = self._action("&Close Store", self.close_current_store, "Ctrl+W")
-        file_menu.addAction(self.close_store_action)
-        file_menu.addSeparator()
-        self.export_action = self._action("&Export CSV…", self.runs.export_dialog)
-        file_menu.addAction(self.export_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("&Quit", self.close, "Ctrl+Q"))
+    def _sidebar_command(self, command_id: str) -> None:
+        self.context.set_focus(self.sidebar.focus_selection())
+        self.commands.trigger(command_id)
 
-        view_menu = self.menuBar().addMenu("&View")
-        self.refresh_action = self._action("&Refresh", self.refresh, "F5")
-        self.auto_refresh_action = self._action(
-            "&Auto-refresh While Runs Are Running", self._auto_refresh_toggled, checkable=True
-        )
-        self.auto_refresh_action.setChecked(self.settings.value("auto_refresh", False, bool))
-        view_menu.addActions([self.refresh_action, self.auto_refresh_action])
-        view_menu.addSeparator()
-        self.deleted_experiments_action = self._action(
-            "Show Deleted &Experiments", self.sidebar.show_deleted.setChecked, checkable=True
-        )
-        self.deleted_runs_action = self._action(
-            "Show &Deleted Runs", self.runs.filter_bar.deleted_button.setChecked, checkable=True
-        )
-        self.summaries_action = self._action(
-            "Metric &Min/Max Columns", self._summaries_toggled, checkable=True
-        )
-        self.summaries_action.setChecked(self.runs.with_summaries)
-        view_menu.addActions(
-            [self.deleted_experiments_action, self.deleted_runs_action, self.summaries_action]
-        )
-        view_menu.addSeparator()
-        theme_menu = view_menu.addMenu("&Theme")
-        self.theme_actions: dict[str, QAction] = {}
-        group = QActionGroup(self)
-        for mode in MODES:
-            action = self._action(THEME_TITLES[mode], lambda _c=False, m=mode: self.set_theme(m))
-            action.setCheckable(True)
-            action.setChecked(mode == self.settings.theme)
-            group.addAction(action)
-            theme_menu.addAction(action)
-            self.theme_actions[mode] = action
-        view_menu.addSeparator()
-        view_menu.addAction(self.dock.toggleViewAction())
-        charts_toggle = self.charts_dock.toggleViewAction()
-        charts_toggle.setShortcut(QKeySequence("Ctrl+Shift+C"))
-        view_menu.addAction(charts_toggle)
-
-        runs_menu = self.menuBar().addMenu("&Runs")
-        runs_menu.addActions(self.run_actions.actions())
-        runs_menu.addSeparator()
-        runs_menu.addAction(self.export_action)
-        self.runs.view.addAction(self.export_action)
+    def _update_sidebar_buttons(self) -> None:
+        focus = self.sidebar.focus_selection()
+        for button in self.sidebar_buttons.values():
+            reason = self.edits.why_not(button.property("edit"), focus)
+            button.setEnabled(reason is None)
+            button.setToolTip(rich_tooltip(reason or button.text().replace("&", "")))
 
     def _connect(self) -> None:
-        self.sidebar.experiments_selected.connect(self._experiments_selected)
-        self.sidebar.model.store_loaded.connect(lambda _store: self._update_store_state())
-        self.sidebar.model.store_failed.connect(self._store_failed)
-        self.sidebar.show_deleted.toggled.connect(self.deleted_experiments_action.setChecked)
-        self.runs.filter_bar.deleted_button.toggled.connect(self.deleted_runs_action.setChecked)
-        self.runs.selection_changed.connect(self._runs_selected)
-        self.runs.loading_changed.connect(self._loading_changed)
-        self.runs.loaded.connect(self._runs_loaded)
-        self.runs.load_failed.connect(lambda text: self.statusBar().showMessage(text))
-        self.runs.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        sidebar, host, context = self.sidebar, self.host, self.context
+        sidebar.open_requested.connect(self._sidebar_open)
+        sidebar.focus_changed.connect(self._sidebar_focus)
+        sidebar.model.store_loaded.connect(lambda _store: self._update_store_state())
+        sidebar.model.store_failed.connect(self._store_failed)
+        sidebar.show_deleted.toggled.connect(self.commands.action("view.deleted_experiments").setChecked)
+        host.page_opened.connect(self._page_opened)
+        host.current_page_changed.connect(self._current_page_changed)
+        host.history_changed.connect(self.commands.update_state)
+        context.focus_changed.connect(lambda _focus: self.commands.update_state())
+        context.read_only_changed.connect(self._read_only_changed)
+        context.changed.connect(self._changed)
+        self.writes.failed.connect(self.show_message)
+        self.writes.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.runner.progress.connect(self._progress)
-        self.charts.progress.connect(
-            lambda text, done, total: self.statusBar().showMessage(f"{text} {done}/{total} runs")
-        )
-        self.charts.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.charts.drawn.connect(self._charts_drawn)
-        self.cancel_button.clicked.connect(self.runs.cancel_load)
-        self.run_actions.changed.connect(lambda _change: self.runs.reload(keep_view=True))
-        self.run_actions.failed.connect(self.show_message)
-        self.run_actions.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.cancel_button.clicked.connect(self.cancel_page_load)
+        QApplication.instance().focusChanged.connect(self._focus_moved)
 
     # --- stores ------------------------------------------------------------------------------
 
@@ -223,55 +184,13 @@ class MainWindow(QMainWindow):
         return self.sidebar.model.stores
 
     def open_location(self, location: str, options: dict[str, str] | None = None) -> None:
-        """Open a store beside the others, off the GUI thread (``store_opened`` follows).
-
-        An already open location is selected again; errors become a plain message."""
-        location = location.strip()
-        for store in self.stores():
-            if self.locations.get(id(store)) == location:
-                self.sidebar.tree.setCurrentIndex(
-                    self.sidebar.proxy.mapFromSource(self.sidebar.model.store_index(store))
-                )
-                self.store_opened.emit(store)
-                return
-        self.statusBar().showMessage(f"Opening {location}…")
-        self.runner.submit(
-            _open_store,
-            location,
-            options,
-            on_result=lambda store: self._store_opened(location, store),
-            on_error=self._open_failed,
-        )
-
-    def _store_opened(self, location: str, store: Store) -> None:
-        self.locations[id(store)] = location
-        self.sidebar.add_store(store)
-        self.settings.remember_store(location)
-        self.statusBar().showMessage(f"Opened {store.display_name}", 5000)
-        self.store_opened.emit(store)
-
-    def _open_failed(self, error: BaseException, _details: str) -> None:
-        if not isinstance(error, FlowdeckError):
-            sys.excepthook(type(error), error, error.__traceback__)
-            error = FlowdeckError(f"Flowdeck could not open the store: {error}")
-        self.statusBar().showMessage("Could not open the store")
-        self.show_message(error.message)
-        self.open_failed.emit(error.message)
-
-    def open_store_dialog(self) -> None:
-        dialog = OpenStoreDialog(self.settings.recent_stores, self)
-        if dialog.exec() == OpenStoreDialog.DialogCode.Accepted:
-            self.open_location(dialog.result_location(), dialog.result_options())
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        for location in self.settings.recent_stores:
-            action = self.recent_menu.addAction(location)
-            action.triggered.connect(lambda _c=False, loc=location: self.open_location(loc))
-        if self.recent_menu.isEmpty():
-            self.recent_menu.addAction("No recent stores").setEnabled(False)
+        """Open a store beside the others, off the GUI thread (``store_opened`` follows)."""
+        self.sessions.open_location(location, options)
 
     def current_store(self) -> Store | None:
+        page = self.host.current_page()
+        if page is not None and page.store is not None:
+            return page.store
         store, _entries = self.sidebar.current_selection()
         if store is None and len(self.stores()) == 1:
             return self.stores()[0]
@@ -279,19 +198,18 @@ class MainWindow(QMainWindow):
 
     def close_current_store(self) -> None:
         store = self.current_store()
-        if store is None:
-            return
-        # Removing its rows may re-emit its selection: forget the store only afterwards.
-        self.sidebar.remove_store(store)
-        if self.runs.store is store:
-            self.runs.set_source(None, [])
-            self.run_actions.set_context(None, [])
-        self.locations.pop(id(store), None)
-        store.close()
-        self._update_store_state()
+        if store is not None:
+            self.sessions.close_store(store)
+            self._update_store_state()
+
+    def open_store_dialog(self) -> None:
+        self.sessions.open_store_dialog()
+
+    def fill_recent_menu(self) -> None:
+        self.sessions.fill_recent_menu(self.recent_menu)
 
     def select_experiment_named(self, store: Store, name: str) -> bool:
-        """Select the experiment called ``name`` (once the store's experiments are listed)."""
+        """Select the experiment called ``name`` in the sidebar (which opens its page)."""
         found = [e for e in self.sidebar.model.experiments_of(store) if e.name == name]
         if not found:
             return False
@@ -300,90 +218,200 @@ class MainWindow(QMainWindow):
         self.sidebar.select_experiments(store, [found[0].experiment_id])
         return True
 
-    def _experiments_selected(self, store: Store | None, experiment_ids: list[str]) -> None:
-        self.runs.set_source(store, experiment_ids)
-        self.run_actions.set_context(store, [])
-        self._update_store_state()
-
     def _store_failed(self, store: Store, message: str) -> None:
         self.statusBar().showMessage(f"{store.display_name}: {message}")
 
+    def _read_only_changed(self, store: Store, reason: str | None) -> None:
+        self.sidebar.model.set_read_only(store, reason)
+        self._update_store_state()
+        self.commands.update_state()
+
     def _update_store_state(self) -> None:
-        store = self.runs.store or self.current_store()
+        store = self.current_store()
         title = store.display_name if store is not None else ""
         self.setWindowTitle(f"Flowdeck — {title}" if title else "Flowdeck")
-        reason = self.sidebar.model.read_only_reason(store) if store is not None else None
-        self.read_only_badge.setVisible(bool(reason))
-        self.read_only_badge.setToolTip(rich_tooltip(reason) if reason else "")
-        self.close_store_action.setEnabled(store is not None)
+        reason = self.context.read_only_reason(store) if store is not None else None
+        shown = bool(reason) and store is not None and id(store) in self.context.state.read_only
+        self.read_only_badge.setVisible(shown)
+        self.read_only_badge.setToolTip(rich_tooltip(reason) if shown and reason else "")
+        self.commands.update_state()
 
-    # --- runs --------------------------------------------------------------------------------
+    # --- pages -------------------------------------------------------------------------------
+
+    def open_page(self, store: Store | None, address: Address | str, new_tab: bool = False) -> Page:
+        """Show ``address`` of ``store`` (text addresses are parsed; BadAddress if malformed)."""
+        if isinstance(address, str):
+            address = parse_address(address)
+        return self.host.open(store, address, new_tab)  # type: ignore[arg-type]
+
+    def open_store_page(self, kind: str) -> None:
+        self.open_page(self.current_store(), Address(kind))
+
+    def current_experiment_page(self) -> ExperimentPage | None:
+        page = self.host.current_page()
+        return page if isinstance(page, ExperimentPage) else None
+
+    @property
+    def runs(self) -> Any:
+        """The runs pane of the current experiment page (None without one)."""
+        page = self.current_experiment_page()
+        return page.runs if page is not None else None
+
+    @property
+    def charts(self) -> Any:
+        """The curves of the current experiment page (None without one)."""
+        page = self.current_experiment_page()
+        return page.charts if page is not None else None
+
+    def _sidebar_open(self, store: Store | None, address: Address, new_tab: bool) -> None:
+        page = self.host.current_page()
+        if (
+            not new_tab
+            and page is not None
+            and (page.address.kind, page.address.ids) == (address.kind, address.ids)
+            and page.store is store
+        ):
+            return
+        self.host.open(store, address, new_tab, background=new_tab)  # type: ignore[arg-type]
+
+    def _sidebar_focus(self, focus: Any) -> None:
+        self.context.set_focus(focus)
+        self.commands.update_state()
+
+    def _page_opened(self, page: Page) -> None:
+        page.selection_changed.connect(lambda selection, p=page: self._page_selection(p, selection))
+        page.failed.connect(lambda text, _missing: self.statusBar().showMessage(text))
+        page.loaded.connect(lambda p=page: self.page_loaded.emit(p))
+        if isinstance(page, ExperimentPage):
+            page.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+            page.runs.loading_changed.connect(self._loading_changed)
+            page.runs.loaded.connect(lambda _n: self._warm_filter_parser_later())
+            view = page.runs.view
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+            for command_id in ("run.open", "run.compare", "item.rename", "item.tags",
+                               "item.description", "item.delete", "item.restore",
+                               "run.copy_id", "run.copy_artifact_uri", "runs.export"):
+                view.addAction(self.commands.action(command_id))
+
+    def _page_selection(self, page: Page, selection: Any) -> None:
+        if page is self.host.current_page():
+            self.context.set_selection(selection)
+            self.context.set_focus(selection)
+
+    def _current_page_changed(self, page: Page | None) -> None:
+        if isinstance(page, ExperimentPage):
+            self.context.set_experiments(page.store, page.experiment_ids)
+            self.sidebar.select_experiments(page.store, page.experiment_ids, navigate=False)
+        else:
+            self.context.set_experiments(page.store if page else None, ())
+        if page is not None:
+            selection = page.selection()
+            self.context.set_selection(selection)
+            if selection:
+                self.context.set_focus(selection)
+        self._update_store_state()
+        self._loading_changed(bool(page and page.loading))
+
+    def _focus_moved(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """Edit commands act on the sidebar's experiments or the page's runs: whichever has focus."""
+        if new is None:
+            return
+        if self.sidebar.isAncestorOf(new):
+            self.context.set_focus(self.sidebar.focus_selection())
+        else:
+            page = self.host.current_page()
+            if page is not None and page.isAncestorOf(new) and page.selection():
+                self.context.set_focus(page.selection())
+
+    def _changed(self, store: Store, change: Any) -> None:
+        """Refresh exactly what a write changed, wherever it is shown."""
+        if change.kind == "experiment":
+            self.sidebar.model.refresh(store)
+        if change.kind in ("registered_model", "model_version"):
+            self.sidebar.model.refresh_models(store)
+        for page in self.host.pages():
+            page.apply_change(store, change)
 
     def refresh(self) -> None:
-        """Reload the runs, keeping the selection and the scroll position."""
-        self.runs.reload(keep_view=True)
+        """Read the current page again, keeping its selection and scroll position."""
+        self.host.refresh_current()
+        store = self.current_store()
+        if store is not None and self.host.current_page() is None:
+            self.sidebar.model.refresh(store)
 
-    def _auto_refresh(self) -> None:
-        if (
-            self.auto_refresh_action.isChecked()
-            and not self.runs.loading
-            and self.runs.has_running()
-        ):
-            self.runs.reload(keep_view=True)
+    def cancel_page_load(self) -> None:
+        page = self.current_experiment_page()
+        if page is not None:
+            page.runs.cancel_load()
+            page.charts.cancel_load()
 
-    def _auto_refresh_toggled(self, checked: bool) -> None:
-        self.settings.set_value("auto_refresh", checked)
+    def cycle_tabs(self, step: int) -> None:
+        count = self.host.count()
+        if count:
+            self.host.tabs.setCurrentIndex((self.host.tabs.currentIndex() + step) % count)
 
-    def _summaries_toggled(self, checked: bool) -> None:
-        self.settings.set_value("metric_summaries", checked)
-        self.runs.with_summaries = checked
-        self.runs.reload(keep_view=True)
+    def copy_address(self) -> str:
+        """Copy ``flowdeck <location> --page <address>`` (no password, token or secret)."""
+        page = self.host.current_page()
+        if page is None:
+            return ""
+        parts = ["flowdeck"]
+        if page.store is not None:
+            parts.append(shlex.quote(strip_password(self.sessions.location_of(page.store))))
+        parts += ["--page", shlex.quote(str(page.address))]
+        text = " ".join(parts)
+        QGuiApplication.clipboard().setText(text)
+        self.statusBar().showMessage(f"Copied {text}", 8000)
+        return text
 
-    def _runs_selected(self, _run_ids: list[str]) -> None:
-        self.run_actions.set_context(self.runs.store, self.runs.selected_refs())
+    def open_address_dialog(self) -> None:
+        store = self.current_store()
+        text, ok = QInputDialog.getText(self, "Open Address", "Page address (e.g. run/<run_id>):")
+        if not ok or not text.strip() or store is None:
+            return
+        try:
+            self.open_page(store, text)
+        except BadAddress as error:
+            self.show_message(error.message)
+
+    # --- status ------------------------------------------------------------------------------
 
     def _loading_changed(self, loading: bool) -> None:
+        page = self.current_experiment_page()
+        loading = bool(page is not None and page.runs.loading)
         if loading:
             self.progress.setRange(0, 0)
+            self.statusBar().showMessage("Loading runs…")
         self.progress.setVisible(loading)
         self.cancel_button.setVisible(loading)
-        if loading:
-            self.statusBar().showMessage("Loading runs…")
 
     def _progress(self, text: str, done: int, total: int) -> None:
-        if self.runs.loading and total > 0:
+        page = self.current_experiment_page()
+        if page is not None and page.runs.loading and total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
             if text:
                 self.statusBar().showMessage(text)
 
-    def _runs_loaded(self, count: int) -> None:
+    def _auto_refresh(self) -> None:
+        if not self.commands.action("view.auto_refresh").isChecked():
+            return
+        for page in self.host.pages():
+            if isinstance(page, ExperimentPage) and not page.runs.loading and page.runs.has_running():
+                page.runs.reload(keep_view=True)
+
+    def _warm_filter_parser_later(self) -> None:
         if not self._filter_parser_warmed:
             self._filter_parser_warmed = True
             QTimer.singleShot(FILTER_WARM_UP_DELAY_MS, self._warm_filter_parser)
-        seconds = self.runs.last_load_seconds
-        self.statusBar().showMessage(f"Loaded {count} run{'s' * (count != 1)} in {seconds:.2f} s")
 
     def _warm_filter_parser(self) -> None:
         """The first filter check imports MLflow's parser (over a second): do it while idle."""
         self.runner.submit(
             lambda _state: check_run_filter("params.warm_up = '1'"),
+            label="Preparing the filter parser",
             on_result=lambda _ok: settle_heap(collect=False),
         )
-
-    def _charts_drawn(self) -> None:
-        runs, charts = len(self.charts.runs), len(self.charts.charts)
-        if runs and charts:
-            self.statusBar().showMessage(f"Charted {runs} runs, {charts} metrics", 5000)
-
-    def show_charts(self) -> None:
-        """Show the Charts dock on its curves and give it most of the window's height."""
-        self.charts_dock.show()
-        self.charts_dock.tabs.setCurrentWidget(self.charts)
-        self.charts_dock.raise_()
-        self.resizeDocks([self.charts_dock], [int(self.height() * 0.7)], Qt.Orientation.Vertical)
-
-    # --- messages, theme, drops, lifetime -----------------------------------------------------
 
     def show_message(self, text: str) -> QMessageBox:
         """A plain-text warning the user can fix something about (non-blocking)."""
@@ -394,12 +422,19 @@ class MainWindow(QMainWindow):
         self.last_message = box
         return box
 
-    def set_theme(self, mode: str) -> None:
-        self.settings.theme = mode
-        self.theme_actions[mode].setChecked(True)
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            apply_theme(app, mode)
+    # --- events ------------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
+            widget = watched if isinstance(watched, QWidget) else None
+            if widget is not None and widget.window() is self:
+                if event.button() == Qt.MouseButton.BackButton:
+                    self.host.back()
+                    return True
+                if event.button() == Qt.MouseButton.ForwardButton:
+                    self.host.forward()
+                    return True
+        return False
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
         if locations_from_mime(event.mimeData()):
@@ -413,14 +448,17 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        QApplication.instance().removeEventFilter(self)
         if self.persist_state:
-            self.runs.save_layout()
+            self.sessions.save_tabs()
             self.settings.window_geometry = self.saveGeometry()
             self.settings.window_state = self.saveState()
             self.settings.sync()
         self.auto_timer.stop()
+        self.host.close_all()
         self.runner.cancel_all()
         self.runner.wait_idle(3000)
         for store in self.stores():
             store.close()
         super().closeEvent(event)
+

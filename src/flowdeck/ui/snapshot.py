@@ -1,19 +1,36 @@
-"""The scripted snapshot: open, select an experiment, wait for the runs, save a PNG, time it."""
+"""The scripted snapshot: open a store and a page, wait until it has loaded, save a PNG, time it."""
 
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 
+from flowdeck.core.addresses import Address, BadAddress, experiment_address, parse_address
+from flowdeck.core.process_clock import seconds_since_start
 from flowdeck.store.base import Store
 from flowdeck.ui.main_window import MainWindow
+from flowdeck.ui.pages.experiment import ExperimentPage
+from flowdeck.ui.shell.page import Page
 
 TICK_MS = 5
 SETTLE_MS = 150  # after loading: let the view lay out and paint the rows before the grab
 SNAPSHOT_SIZE = (1440, 860)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """What the command line asked to see."""
+
+    page: str | None = None
+    experiment: str | None = None
+    filter_string: str = ""
+    select: int = 0
+    view: str = "table"
+    timeout: float = 300.0
 
 
 class StallMeter(QObject):
@@ -43,98 +60,146 @@ class StallMeter(QObject):
 
 
 class Snapshot(QObject):
-    """Drives a MainWindow to the state asked for on the command line, then saves it."""
+    """Drives a MainWindow to the page asked for on the command line, then saves it.
+
+    Exit codes: 0 saved, 1 the page or store failed to load (or took too long), 2 the address,
+    experiment or filter names nothing / is malformed."""
 
     finished = Signal(int)  # exit code
 
-    def __init__(
-        self,
-        window: MainWindow,
-        output: Path,
-        experiment: str | None,
-        filter_string: str = "",
-        select: int = 0,
-        view: str = "table",
-    ) -> None:
+    def __init__(self, window: MainWindow, output: Path, request: PageRequest) -> None:
         super().__init__(window)
         self.window = window
         self.output = output
-        self.experiment = experiment
-        self.filter_string = filter_string
-        self.select = select
-        self.view = view
+        self.request = request
         self.meter = StallMeter(self)
         self.store: Store | None = None
+        self.page: Page | None = None
         self.started = 0.0
         self.load_seconds = 0.0
         self.charts_seconds = 0.0
+        self.first_paint_s: float | None = None
         self._done = False
+        self._deadline = QTimer(self, singleShot=True)
+        self._deadline.timeout.connect(self._too_slow)
 
     def start(self, location: str) -> None:
         """Show the window, open ``location`` and carry on as signals arrive."""
-        self.window.persist_state = False
-        self.window.resize(*SNAPSHOT_SIZE)
-        self.window.show()
+        window = self.window
+        window.persist_state = False
+        window.sessions.restore_tabs = False
+        window.installEventFilter(self)
+        window.resize(*SNAPSHOT_SIZE)
+        window.show()
         self.started = time.perf_counter()
         self.meter.start()
-        bar = self.window.runs.filter_bar
-        if self.filter_string:
-            bar.set_filter_text(self.filter_string)
-        if self.filter_string and not bar.apply_filter():
-            problem = bar.problem()
-            self._fail(2, f"invalid filter: {problem.message if problem else self.filter_string}")
+        self._deadline.start(int(self.request.timeout * 1000))
+        try:
+            self.address = parse_address(self.request.page) if self.request.page else None
+        except BadAddress as error:
+            self._fail(2, error.message)
             return
-        self.window.store_opened.connect(self._store_opened)
-        self.window.open_failed.connect(lambda message: self._fail(1, message))
-        model = self.window.sidebar.model
+        if self.request.filter_string and not self._filter_is_valid():
+            return
+        window.store_opened.connect(self._store_opened)
+        window.open_failed.connect(lambda message: self._fail(1, message))
+        model = window.sidebar.model
         model.store_loaded.connect(self._store_listed)
         model.store_failed.connect(lambda _store, message: self._fail(1, message))
-        self.window.runs.loaded.connect(self._runs_loaded)
-        self.window.runs.load_failed.connect(lambda message: self._fail(1, message))
-        self.window.open_location(location)
+        window.open_location(location)
+
+    def _filter_is_valid(self) -> bool:
+        from flowdeck.core.errors import InvalidFilter
+        from flowdeck.core.filter_check import check_run_filter
+
+        try:
+            check_run_filter(self.request.filter_string)
+        except InvalidFilter as error:
+            self._fail(2, f"invalid filter: {error.message}")
+            return False
+        return True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Paint and self.first_paint_s is None:
+            self.first_paint_s = seconds_since_start()
+            self.window.removeEventFilter(self)
+        return False
 
     def _store_opened(self, store: Store) -> None:
         self.store = store
+        if self.address is not None:
+            address = self.address
+            if address.kind == "experiment" and self.request.filter_string and not address.filter:
+                address = experiment_address(address.ids, self.request.filter_string)
+            self._open(store, address)
 
     def _store_listed(self, store: Store) -> None:
-        if store is not self.store or self._done:
+        if store is not self.store or self._done or self.page is not None:
             return
         experiments = self.window.sidebar.model.experiments_of(store)
-        name = self.experiment
+        name = self.request.experiment
         if name is None:
             active = [e for e in experiments if not e.deleted]
             name = active[-1].name if active else None
-        if name is None or not self.window.select_experiment_named(store, name):
+        found = [e for e in experiments if e.name == name]
+        if name is None or not found:
             self._fail(2, f"no experiment named {name!r} in {store.display_name}")
-
-    def _runs_loaded(self, _count: int) -> None:
-        if self._done:
             return
+        self.window.select_experiment_named(store, found[0].name)
+        self._open(store, experiment_address([found[0].experiment_id], self.request.filter_string))
+
+    def _open(self, store: Store, address: Address) -> None:
+        page = self.window.open_page(store, address)
+        if page is self.page:
+            return
+        self.page = page
+        page.loaded.connect(self._page_loaded)
+        page.failed.connect(lambda text, missing: self._fail(2 if missing else 1, text))
+        if not page.loading and page.error is None:
+            QTimer.singleShot(0, self._page_loaded)
+
+    def _page_loaded(self) -> None:
+        page = self.page
+        if self._done or page is None:
+            return
+        page.loaded.disconnect(self._page_loaded)
         self.load_seconds = time.perf_counter() - self.started
-        if self.view == "charts":
+        if not isinstance(page, ExperimentPage):
+            QTimer.singleShot(SETTLE_MS, self._save)
+            return
+        if self.request.view == "charts":
             self.window.show_charts()
-            self.window.charts.drawn.connect(self._charts_drawn)
-        self.window.runs.select_first(self.select)
-        if self.view != "charts":
+        page.runs.select_first(self.request.select)
+        if self.request.view == "charts" and page.runs.selected_run_ids():
+            page.charts.drawn.connect(self._charts_drawn)
+        else:
             QTimer.singleShot(SETTLE_MS, self._save)
 
     def _charts_drawn(self) -> None:
-        if self._done or self.window.charts.loading:
+        page = self.page
+        if self._done or not isinstance(page, ExperimentPage) or page.charts.loading:
             return
         self.charts_seconds = time.perf_counter() - self.started
-        self.window.charts.drawn.disconnect(self._charts_drawn)
+        page.charts.drawn.disconnect(self._charts_drawn)
         QTimer.singleShot(SETTLE_MS, self._save)
 
+    def _too_slow(self) -> None:
+        self._fail(1, f"the page did not finish loading within {self.request.timeout:g} s")
+
     def _save(self) -> None:
+        if self._done:
+            return
         self.meter.stop()
         exit_code = 0
         if not self.window.grab().save(str(self.output)):
             print(f"flowdeck: could not write {self.output}", file=sys.stderr)
             exit_code = 1
+        started = self.first_paint_s if self.first_paint_s is not None else seconds_since_start()
         print(f"load {self.load_seconds:.2f} s", file=sys.stderr)
-        if self.view == "charts":
+        if self.request.view == "charts" and self.charts_seconds:
             print(f"charts drawn {self.charts_seconds:.2f} s", file=sys.stderr)
-        print(f"longest stall {self.meter.longest_ms:.0f} ms", file=sys.stderr, flush=True)
+        print(f"longest stall {self.meter.longest_ms:.0f} ms", file=sys.stderr)
+        print(f"started {started:.2f} s", file=sys.stderr, flush=True)
         self._finish(exit_code)
 
     def _fail(self, exit_code: int, message: str) -> None:
@@ -145,5 +210,6 @@ class Snapshot(QObject):
 
     def _finish(self, exit_code: int) -> None:
         self._done = True
+        self._deadline.stop()
         self.meter.stop()
         QTimer.singleShot(0, lambda: self.finished.emit(exit_code))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
+
+from flowdeck.core.task_state import TaskState
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -70,9 +72,21 @@ def key_folder_files(folder: str, prefix: str = "") -> Iterator[tuple[str, os.Di
             yield prefix + entry.name, entry
 
 
-def parallel_map(function: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
-    """``[function(x) for x in items]`` on a thread pool; serial when threads cannot start."""
+def parallel_map(
+    function: Callable[[T], R],
+    items: Iterable[T],
+    workers: int,
+    state: TaskState | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> list[R]:
+    """``[function(x) for x in items]`` on a thread pool; serial when threads cannot start.
+
+    With a ``state``, items go in batches: the token is checked between batches, nothing more
+    is started once it is cancelled, and ``on_batch(batch size)`` follows each finished batch.
+    """
     items = list(items)
+    if state is not None:
+        return _checked_map(function, items, workers, state, on_batch)
     if workers <= 1 or len(items) < 64:
         return [function(item) for item in items]
     try:
@@ -83,3 +97,45 @@ def parallel_map(function: Callable[[T], R], items: Iterable[T], workers: int) -
             return [result for batch in results for result in batch]
     except RuntimeError:  # "can't start new thread" on a machine short of threads
         return [function(item) for item in items]
+
+
+def _checked_map(
+    function: Callable[[T], R],
+    items: list[T],
+    workers: int,
+    state: TaskState,
+    on_batch: Callable[[int], None] | None,
+) -> list[R]:
+    state.check()
+    chunk = max(1, len(items) // (max(1, workers) * 8))
+    batches = [items[i : i + chunk] for i in range(0, len(items), chunk)]
+    results: list[R] = []
+
+    def run(batch: list[T]) -> list[R]:
+        return [] if state.cancelled else [function(item) for item in batch]
+
+    def finished(batch: list[T], batch_results: list[R]) -> None:
+        results.extend(batch_results)
+        if on_batch is not None:
+            on_batch(len(batch))
+        state.check()
+
+    if workers <= 1 or len(items) < 64:
+        for batch in batches:
+            finished(batch, run(batch))
+        return results
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="flowdeck-files") as pool:
+            futures: list[Future[list[R]]] = [pool.submit(run, batch) for batch in batches]
+            try:
+                for batch, future in zip(batches, futures, strict=True):
+                    finished(batch, future.result())
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+    except RuntimeError:  # "can't start new thread" on a machine short of threads
+        results.clear()
+        for batch in batches:
+            finished(batch, run(batch))
+    return results

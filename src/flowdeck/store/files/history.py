@@ -8,9 +8,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import HISTORY_DTYPE, SUMMARY_COLUMNS
 from flowdeck.store.files.fsread import parallel_map, read_bytes
 from flowdeck.store.files.metrics import latest_points, parse_metric_files
+from flowdeck.store.progress import Progress
+
+PROGRESS_TEXT = "Reading metric histories…"
+# Pairs summarised between two looks at the cancel flag.
+PAIRS_PER_CHECK = 1000
 
 
 def metric_file(run_folder: str, key: str) -> str | None:
@@ -31,11 +37,19 @@ def _read_or_empty(path: str | None) -> bytes:
 
 
 def read_histories(
-    requests: Sequence[tuple[str, str, str]], workers: int
+    requests: Sequence[tuple[str, str, str]], workers: int, state: TaskState | None = None
 ) -> tuple[dict[tuple[str, str], np.ndarray], dict[tuple[str, str], int]]:
-    """For (run_id, key, run_folder) triples: HISTORY_DTYPE arrays, and bad-line counts."""
+    """For (run_id, key, run_folder) triples: HISTORY_DTYPE arrays, and bad-line counts.
+
+    ``state`` is checked between groups of files read; progress counts the files.
+    """
+    progress = Progress(state, len(requests), PROGRESS_TEXT)
     contents = parallel_map(
-        lambda request: _read_or_empty(metric_file(request[2], request[1])), requests, workers
+        lambda request: _read_or_empty(metric_file(request[2], request[1])),
+        requests,
+        workers,
+        state,
+        progress.advance,
     )
     parsed = parse_metric_files(contents)
     order = np.lexsort((parsed.timestamp, parsed.step, parsed.owner))
@@ -53,10 +67,14 @@ def read_histories(
     return histories, bad
 
 
-def summaries_from_histories(histories: dict[tuple[str, str], np.ndarray]) -> pd.DataFrame:
+def summaries_from_histories(
+    histories: dict[tuple[str, str], np.ndarray], state: TaskState | None = None
+) -> pd.DataFrame:
     """SUMMARY_COLUMNS rows for every pair with points: latest by MLflow's rule, NaN ignored."""
     rows = []
-    for (run_id, key), points in histories.items():
+    for index, ((run_id, key), points) in enumerate(histories.items()):
+        if state is not None and index % PAIRS_PER_CHECK == 0:
+            state.check()
         if len(points) == 0:
             continue
         values = points["value"]

@@ -14,6 +14,7 @@ import pandas as pd
 
 from flowdeck.core.entities import ArtifactEntry, Metric, RunDetail, RunInfo
 from flowdeck.core.errors import NotFound, StoreNotFound
+from flowdeck.core.task_state import TaskState, check
 from flowdeck.store.base import (
     CAP_ARTIFACTS,
     CAP_LOGGED_MODELS,
@@ -43,8 +44,10 @@ from flowdeck.store.files.runs import (
     read_raw_run,
 )
 from flowdeck.store.files.traces import FileTracesMixin
+from flowdeck.store.progress import Progress
 
 READ_ONLY_TEXT = "Folder stores are read-only in Flowdeck for now."
+RUNS_PROGRESS_TEXT = "Reading runs…"
 
 
 def folder_of(location: str) -> Path:
@@ -159,23 +162,35 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
         order_by: Sequence[str] = (),
         view: str = "active",
         max_results: int | None = None,
+        *,
+        state: TaskState | None = None,
     ) -> pd.DataFrame:
         from flowdeck.core.runs_frame import build_runs_frame
 
-        return build_runs_frame(
-            self.load_run_tables(experiment_ids, view), filter_string, order_by, max_results
-        )
+        tables = self.load_run_tables(experiment_ids, view, state=state)
+        check(state)
+        return build_runs_frame(tables, filter_string, order_by, max_results)
 
-    def load_run_tables(self, experiment_ids: Sequence[str], view: str = "active"):
-        """RunTables of the experiments (unknown ids contribute nothing, as in MLflow)."""
+    def load_run_tables(
+        self, experiment_ids: Sequence[str], view: str = "active", *, state: TaskState | None = None
+    ):
+        """RunTables of the experiments (unknown ids contribute nothing, as in MLflow).
+
+        ``state`` is checked between groups of run folders; progress counts the runs read.
+        """
         _check_view(view)
+        check(state)
         wanted = [str(i) for i in experiment_ids]
         by_id = {e.experiment_id: e for e in self.experiment_folders()}
+        listed = [
+            (by_id[experiment_id], _run_folders(by_id[experiment_id]))
+            for experiment_id in dict.fromkeys(wanted)
+            if experiment_id in by_id
+        ]
+        progress = Progress(state, sum(len(folders) for _, folders in listed), RUNS_PROGRESS_TEXT)
         records: list[RunRecord] = []
-        for experiment_id in dict.fromkeys(wanted):
-            experiment = by_id.get(experiment_id)
-            if experiment is not None:
-                records.extend(self._experiment_records(experiment))
+        for experiment, run_folders in listed:
+            records.extend(self._experiment_records(experiment, run_folders, progress))
         previous = self._tables_cache.get((tuple(wanted), view))
         if (
             previous is not None
@@ -187,21 +202,26 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
         self._tables_cache[(tuple(wanted), view)] = (records, tables)
         return tables
 
-    def _experiment_records(self, experiment: ExperimentFolder) -> list[RunRecord]:
-        run_folders = [
-            entry.path
-            for entry in os.scandir(experiment.folder)
-            if entry.name not in RESERVED_EXPERIMENT_FOLDERS and entry.is_dir()
-        ]
-        cached = parallel_map(self._cache.get_fresh, run_folders, self.workers)
+    def _experiment_records(
+        self, experiment: ExperimentFolder, run_folders: list[str], progress: Progress
+    ) -> list[RunRecord]:
+        state = progress.state
+        cached = parallel_map(self._cache.get_fresh, run_folders, self.workers, state)
         stale = [f for f, record in zip(run_folders, cached, strict=True) if record is None]
+        if len(stale) < len(run_folders):
+            progress.advance(len(run_folders) - len(stale))
         started = time.time_ns()
         raws = parallel_map(
-            lambda folder: read_raw_run(folder, experiment.experiment_id), stale, self.workers
+            lambda folder: read_raw_run(folder, experiment.experiment_id),
+            stale,
+            self.workers,
+            state,
+            progress.advance,
         )
         needs_datasets = any(raw.input_metas for raw in raws)
         lookup = details.dataset_lookup(experiment) if needs_datasets else {}
         fresh = dict(zip(stale, finish_records(raws, lookup), strict=True))
+        progress.check()
         records = []
         for folder, record in zip(run_folders, cached, strict=True):
             if record is None:
@@ -278,14 +298,19 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
         )
 
     def metric_history(
-        self, run_ids: Iterable[str], keys: Iterable[str]
+        self,
+        run_ids: Iterable[str],
+        keys: Iterable[str],
+        *,
+        state: TaskState | None = None,
     ) -> dict[tuple[str, str], np.ndarray]:
+        check(state)
         pairs = [(str(r), str(k)) for r in run_ids for k in keys]
         folders = {
             run_id: self.locate_run(run_id)[1] for run_id in dict.fromkeys(r for r, _ in pairs)
         }
         histories, bad = read_histories(
-            [(run_id, key, folders[run_id]) for run_id, key in pairs], self.workers
+            [(run_id, key, folders[run_id]) for run_id, key in pairs], self.workers, state
         )
         for (run_id, key), count in bad.items():
             self.note_problem(
@@ -295,20 +320,26 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
         return histories
 
     def metric_summaries(
-        self, run_ids: Iterable[str], keys: Iterable[str] | None = None
+        self,
+        run_ids: Iterable[str],
+        keys: Iterable[str] | None = None,
+        *,
+        state: TaskState | None = None,
     ) -> pd.DataFrame:
         run_ids = [str(r) for r in run_ids]
         pairs: list[tuple[str, str]] = []
+        check(state)
         for run_id in run_ids:
             if keys is None:
+                check(state)
                 pairs.extend((run_id, key) for key in sorted(self._record(run_id).metrics))
             else:
                 pairs.extend((run_id, str(key)) for key in keys)
         folders = {run_id: self.locate_run(run_id)[1] for run_id in run_ids}
         histories, _bad = read_histories(
-            [(run_id, key, folders[run_id]) for run_id, key in pairs], self.workers
+            [(run_id, key, folders[run_id]) for run_id, key in pairs], self.workers, state
         )
-        frame = summaries_from_histories(histories)
+        frame = summaries_from_histories(histories, state)
         return frame[SUMMARY_COLUMNS]
 
     # --- artifacts and logged models -----------------------------------------------------------
@@ -348,6 +379,14 @@ def _artifact_root(uri: str | None, run_folder: str) -> str | None:
         if os.path.isdir(moved):
             return moved
     return uri
+
+
+def _run_folders(experiment: ExperimentFolder) -> list[str]:
+    return [
+        entry.path
+        for entry in os.scandir(experiment.folder)
+        if entry.name not in RESERVED_EXPERIMENT_FOLDERS and entry.is_dir()
+    ]
 
 
 def _check_view(view: str) -> None:

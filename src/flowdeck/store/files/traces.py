@@ -13,6 +13,7 @@ from flowdeck.core.entities import Assessment, Page, Trace, TraceInfo
 from flowdeck.core.errors import CorruptStore, NotFound
 from flowdeck.core.paging import decode_offset_token, offset_page
 from flowdeck.core.spans import parse_span, parse_spans
+from flowdeck.core.task_state import TaskState, check
 from flowdeck.core.trace_filter import (
     TRACE_NAME_TAG,
     SpanRow,
@@ -31,6 +32,9 @@ from flowdeck.core.trace_info import (
 )
 from flowdeck.store.files.fsread import read_bytes, read_text_folder
 from flowdeck.store.files.meta import MetaError, parse_meta
+from flowdeck.store.progress import Progress
+
+PROGRESS_TEXT = "Reading traces…"
 
 
 def _time_ms(value: Any) -> int:
@@ -120,9 +124,13 @@ class FileTracesMixin:
                 )
         return found
 
-    def _trace_infos(self, experiment_ids: Sequence[str]) -> list[tuple[TraceInfo, str]]:
+    def _trace_infos(
+        self, experiment_ids: Sequence[str], state: TaskState | None = None
+    ) -> list[tuple[TraceInfo, str]]:
         infos = []
-        for experiment_id, folder in self._trace_folders(experiment_ids):
+        folders = self._trace_folders(experiment_ids)
+        progress = Progress(state, len(folders), PROGRESS_TEXT)
+        for experiment_id, folder in folders:
             try:
                 infos.append((read_trace_info(folder, experiment_id), folder))
             except CorruptStore as error:
@@ -130,6 +138,7 @@ class FileTracesMixin:
                     f"trace:{folder}",
                     f"Trace in experiment {experiment_id}: {error.message}; skipped.",
                 )
+            progress.advance()
         return infos
 
     def search_traces(
@@ -139,13 +148,18 @@ class FileTracesMixin:
         order_by: Sequence[str] = (),
         max_results: int = 100,
         page_token: str | None = None,
+        *,
+        state: TaskState | None = None,
     ) -> Page[TraceInfo]:
+        check(state)
         clauses = parse_trace_filter(filter_string)
         offset = decode_offset_token(page_token)
-        pairs = self._trace_infos(experiment_ids)
+        pairs = self._trace_infos(experiment_ids, state)
         spans: dict[str, list[SpanRow]] = {}
         assessments: dict[str, list[Assessment]] = {}
         for info, folder in pairs:
+            if clauses:
+                check(state)
             if needs_spans(clauses):
                 spans[info.trace_id] = _span_rows(read_span_items(folder, info))
             if needs_assessments(clauses):

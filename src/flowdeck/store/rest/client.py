@@ -24,6 +24,7 @@ from flowdeck.core.errors import (
     StoreTimeout,
     StoreUnreachable,
 )
+from flowdeck.core.task_state import TaskState
 
 DEFAULT_TIMEOUT_S = 30.0
 MAX_GET_RETRIES = 2
@@ -229,11 +230,17 @@ class RestClient:
         version: str = "2.0",
         is_search: bool = False,
         limit: int | None = None,
+        state: TaskState | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Yield the items of each page until ``next_page_token`` is absent or ``limit`` is hit."""
+        """Yield the items of each page until ``next_page_token`` is absent or ``limit`` is hit.
+
+        ``state`` is checked before each request; raises Cancelled.
+        """
         payload = dict(payload)
         seen = 0
         while True:
+            if state is not None:
+                state.check()
             if method == "GET":
                 data = self.get(endpoint, payload, version=version)
             else:

@@ -8,21 +8,27 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
+from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import HISTORY_DTYPE, SUMMARY_COLUMNS
+from flowdeck.store.progress import Progress
 from flowdeck.store.rest.client import RestClient
 
 HISTORY_THREADS = 4
+PROGRESS_TEXT = "Reading metric histories…"
 # MLflow's SQL store keeps +-inf as +-DBL_MAX and the server returns that number.
 STORED_INFINITY = 1.7976931348623157e308
 
 
-def fetch_history(client: RestClient, run_id: str, key: str) -> np.ndarray:
+def fetch_history(
+    client: RestClient, run_id: str, key: str, state: TaskState | None = None
+) -> np.ndarray:
     """Every point of one metric, sorted by step then timestamp (NaN and +-inf kept)."""
     steps: list[int] = []
     stamps: list[int] = []
     values: list[float] = []
     payload = {"run_id": run_id, "metric_key": key}
-    for page in client.iter_pages("GET", "metrics/get-history", payload, "metrics"):
+    pages = client.iter_pages("GET", "metrics/get-history", payload, "metrics", state=state)
+    for page in pages:
         for point in page:
             steps.append(int(point.get("step", 0) or 0))
             stamps.append(int(point.get("timestamp", 0) or 0))
@@ -39,9 +45,14 @@ def fetch_history(client: RestClient, run_id: str, key: str) -> np.ndarray:
 
 
 def fetch_histories(
-    client: RestClient, pairs: list[tuple[str, str]]
+    client: RestClient, pairs: list[tuple[str, str]], state: TaskState | None = None
 ) -> dict[tuple[str, str], np.ndarray]:
-    """Histories of many (run_id, key) pairs, four requests at a time."""
+    """Histories of many (run_id, key) pairs, four requests at a time.
+
+    ``state`` is checked before each request; progress counts the pairs fetched.
+    """
+    if state is not None:
+        return _fetch_checked(client, pairs, state)
     if len(pairs) <= 1:
         return {pair: fetch_history(client, *pair) for pair in pairs}
     with ThreadPoolExecutor(
@@ -49,6 +60,32 @@ def fetch_histories(
     ) as pool:
         arrays = list(pool.map(lambda pair: fetch_history(client, *pair), pairs))
     return dict(zip(pairs, arrays, strict=True))
+
+
+def _fetch_checked(
+    client: RestClient, pairs: list[tuple[str, str]], state: TaskState
+) -> dict[tuple[str, str], np.ndarray]:
+    progress = Progress(state, len(pairs), PROGRESS_TEXT)
+    progress.check()
+    found: dict[tuple[str, str], np.ndarray] = {}
+    if len(pairs) <= 1:
+        for pair in pairs:
+            found[pair] = fetch_history(client, *pair, state)
+            progress.advance()
+        return found
+    with ThreadPoolExecutor(
+        max_workers=HISTORY_THREADS, thread_name_prefix="flowdeck-rest"
+    ) as pool:
+        futures = [pool.submit(fetch_history, client, *pair, state) for pair in pairs]
+        try:
+            for pair, future in zip(pairs, futures, strict=True):
+                found[pair] = future.result()
+                progress.advance()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return found
 
 
 def summarise(

@@ -17,11 +17,13 @@ from flowdeck.core.run_tables import (
     RunTables,
 )
 from flowdeck.core.runs_frame import build_runs_frame
+from flowdeck.core.task_state import TaskState, check
 from flowdeck.store.experiment_frame import experiments_frame
 from flowdeck.store.rest.client import RestClient
 
 SEARCH_MAX_RESULTS = 50000
 VIEW_TYPES = {"active": "ACTIVE_ONLY", "deleted": "DELETED_ONLY", "all": "ALL"}
+PROGRESS_TEXT = "Reading runs…"
 
 
 def view_type(view: str) -> str:
@@ -139,8 +141,13 @@ def search_runs(
     order_by: Sequence[str],
     view: str,
     max_results: int | None,
+    state: TaskState | None = None,
 ) -> pd.DataFrame:
-    """``mlflow.search_runs()``'s frame; the server filters, orders and pages."""
+    """``mlflow.search_runs()``'s frame; the server filters, orders and pages.
+
+    ``state`` is checked before each page is requested; progress counts pages, the total
+    being one more than those read while the server says more follow.
+    """
     builder = RunTableBuilder()
     if experiment_ids and (max_results is None or max_results > 0):
         payload: dict[str, Any] = {
@@ -150,10 +157,17 @@ def search_runs(
             "max_results": min(SEARCH_MAX_RESULTS, max_results or SEARCH_MAX_RESULTS),
             "order_by": list(order_by),
         }
-        for page in client.iter_pages(
-            "POST", "runs/search", payload, "runs", is_search=True, limit=max_results
-        ):
+        pages = client.iter_pages(
+            "POST", "runs/search", payload, "runs", is_search=True, limit=max_results, state=state
+        )
+        done = 0
+        for done, page in enumerate(pages, 1):
             builder.add(page)
+            if state is not None:
+                state.progress(done, done + 1, PROGRESS_TEXT)
+        if state is not None and done:
+            state.progress(done, done, PROGRESS_TEXT)
+    check(state)
     frame = build_runs_frame(builder.tables(), "", (), None)
     return keep_server_order(frame, builder.order)
 

@@ -21,6 +21,7 @@ from flowdeck.core.entities import (
     Trace,
     TraceInfo,
 )
+from flowdeck.core.task_state import TaskState, check
 from flowdeck.store.artifacts import clean_relative
 from flowdeck.store.base import (
     CAP_ARTIFACTS,
@@ -89,11 +90,13 @@ class RestStore(Store):
         order_by: Sequence[str] = (),
         view: str = "active",
         max_results: int | None = None,
+        *,
+        state: TaskState | None = None,
     ) -> pd.DataFrame:
         if isinstance(experiment_ids, str):
             experiment_ids = [experiment_ids]
         return runs.search_runs(
-            self.client, list(experiment_ids), filter_string, order_by, view, max_results
+            self.client, list(experiment_ids), filter_string, order_by, view, max_results, state
         )
 
     def run(self, run_id: str) -> RunDetail:
@@ -104,24 +107,34 @@ class RestStore(Store):
         return detail
 
     def metric_history(
-        self, run_ids: Iterable[str], keys: Iterable[str]
+        self,
+        run_ids: Iterable[str],
+        keys: Iterable[str],
+        *,
+        state: TaskState | None = None,
     ) -> dict[tuple[str, str], np.ndarray]:
         key_list = list(dict.fromkeys(keys))
         pairs = [(run_id, key) for run_id in dict.fromkeys(run_ids) for key in key_list]
-        return history.fetch_histories(self.client, pairs)
+        return history.fetch_histories(self.client, pairs, state)
 
     def metric_summaries(
-        self, run_ids: Iterable[str], keys: Iterable[str] | None = None
+        self,
+        run_ids: Iterable[str],
+        keys: Iterable[str] | None = None,
+        *,
+        state: TaskState | None = None,
     ) -> pd.DataFrame:
         run_list = list(dict.fromkeys(run_ids))
+        check(state)
         if keys is None:
-            pairs = [
-                (run_id, key) for run_id in run_list for key in sorted(self.run(run_id).metrics)
-            ]
+            pairs = []
+            for run_id in run_list:
+                check(state)
+                pairs.extend((run_id, key) for key in sorted(self.run(run_id).metrics))
         else:
             key_list = list(dict.fromkeys(keys))
             pairs = [(run_id, key) for run_id in run_list for key in key_list]
-        return history.summarise(history.fetch_histories(self.client, pairs), run_list)
+        return history.summarise(history.fetch_histories(self.client, pairs, state), run_list)
 
     # --- artifacts -------------------------------------------------------------------------------
 
@@ -159,9 +172,17 @@ class RestStore(Store):
         order_by: Sequence[str] = (),
         max_results: int = 100,
         page_token: str | None = None,
+        *,
+        state: TaskState | None = None,
     ) -> Page[TraceInfo]:
         return traces.search_traces(
-            self.client, list(experiment_ids), filter_string, order_by, max_results, page_token
+            self.client,
+            list(experiment_ids),
+            filter_string,
+            order_by,
+            max_results,
+            page_token,
+            state,
         )
 
     def trace(self, trace_id: str) -> Trace:

@@ -11,6 +11,7 @@ from flowdeck.core.assessments import assessment_from_dict
 from flowdeck.core.entities import Page, Trace, TraceInfo
 from flowdeck.core.errors import CorruptStore, NotFound
 from flowdeck.core.spans import parse_spans
+from flowdeck.core.task_state import TaskState, check
 from flowdeck.core.trace_info import (
     REQUEST_PREVIEW_KEY,
     RESPONSE_PREVIEW_KEY,
@@ -86,8 +87,13 @@ def search_traces(
     order_by: Sequence[str],
     max_results: int,
     page_token: str | None,
+    state: TaskState | None = None,
 ) -> Page[TraceInfo]:
-    """One page of trace infos (at most 500, the server's limit)."""
+    """One page of trace infos (at most 500, the server's limit).
+
+    ``state`` is checked before each request; raises Cancelled.
+    """
+    check(state)
     size = max(1, min(int(max_results), TRACES_PAGE_MAX))
     body: dict[str, Any] = {
         "locations": [
@@ -103,6 +109,7 @@ def search_traces(
     try:
         data = client.post("traces/search", body, version="3.0", is_search=True)
     except EndpointMissing:
+        check(state)
         return _search_traces_v2(client, experiment_ids, filter_string, order_by, size, page_token)
     items = [trace_info_v3(item) for item in data.get("traces") or ()]
     return Page(items, data.get("next_page_token") or None)

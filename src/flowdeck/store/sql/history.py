@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 from sqlalchemy.engine import Engine
 
+from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import HISTORY_DTYPE
+from flowdeck.store.progress import Progress
 from flowdeck.store.sql.schema import chunks
 
 # MLflow stores +-inf as +-DBL_MAX.
 STORED_INFINITY = 1.7976931348623157e308
 RUNS_PER_QUERY = 100
 KEYS_PER_QUERY = 100
+ROWS_PER_CHECK = 100_000
+PROGRESS_TEXT = "Reading metric histories…"
 
 
 def _row_dtype(with_pair: bool, with_flag: bool) -> np.dtype:
@@ -41,14 +46,22 @@ def _value_sql(dialect_name: str, quote) -> tuple[str, bool]:
 
 
 def read_metric_history(
-    engine: Engine, run_ids: Iterable[str], keys: Iterable[str]
+    engine: Engine,
+    run_ids: Iterable[str],
+    keys: Iterable[str],
+    state: TaskState | None = None,
 ) -> dict[tuple[str, str], np.ndarray]:
-    """Every requested (run, key) pair mapped to a ``HISTORY_DTYPE`` array (empty if absent)."""
+    """Every requested (run, key) pair mapped to a ``HISTORY_DTYPE`` array (empty if absent).
+
+    ``state`` is checked before each query; progress counts the runs read.
+    """
     runs = list(dict.fromkeys(str(run_id) for run_id in run_ids))
     wanted_keys = list(dict.fromkeys(str(key) for key in keys))
     result = {
         (run_id, key): np.empty(0, dtype=HISTORY_DTYPE) for run_id in runs for key in wanted_keys
     }
+    progress = Progress(state, len(runs), PROGRESS_TEXT)
+    progress.check()
     if not result:
         return result
     dialect = engine.dialect
@@ -67,13 +80,29 @@ def read_metric_history(
                         run_batch, key_batch, quote, marker, value_sql, with_pair
                     )
                     cursor.execute(sql, params)
-                    rows = np.fromiter(cursor, dtype=_row_dtype(with_pair, with_flag))
+                    rows = _fetch_rows(cursor, _row_dtype(with_pair, with_flag), progress)
                     _split_into(result, rows, run_batch, key_batch, inf_is_nan)
+                    progress.check()
+                progress.advance(len(run_batch))
         finally:
             cursor.close()
     finally:
         connection.close()
     return result
+
+
+def _fetch_rows(cursor, dtype: np.dtype, progress: Progress) -> np.ndarray:
+    """The query's rows as one array; with a task token, fetched in checked slices."""
+    if progress.state is None:
+        return np.fromiter(cursor, dtype=dtype)
+    parts = []
+    while True:
+        part = np.fromiter(itertools.islice(cursor, ROWS_PER_CHECK), dtype=dtype)
+        parts.append(part)
+        if len(part) < ROWS_PER_CHECK:
+            break
+        progress.check()
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _batch_query(

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from flowdeck.core.errors import Cancelled
 from flowdeck.core.run_tables import (
     DATASET_COLUMNS,
     KEY_VALUE_COLUMNS,
@@ -17,11 +18,14 @@ from flowdeck.core.run_tables import (
     RUN_COLUMNS,
     RunTables,
 )
+from flowdeck.core.task_state import TaskState
+from flowdeck.store.progress import Progress
 from flowdeck.store.sql import sqlite_arrow
 
 logger = logging.getLogger(__name__)
 
 DATASET_CONTEXT_TAG = "mlflow.data.context"
+PROGRESS_TEXT = "Reading runs…"
 VIEW_STAGES = {"active": ("active",), "deleted": ("deleted",), "all": ("active", "deleted")}
 
 runs_table = sa.table(
@@ -161,33 +165,49 @@ def _load_datasets(conn: sa.Connection, scope: list) -> pd.DataFrame:
 
 
 def load_run_tables(
-    engine: sa.Engine, experiment_ids: Sequence[str], view: str, sqlite_file: Path | None = None
+    engine: sa.Engine,
+    experiment_ids: Sequence[str],
+    view: str,
+    sqlite_file: Path | None = None,
+    state: TaskState | None = None,
 ) -> RunTables:
     """The run tables of ``experiment_ids`` in lifecycle ``view`` (active, deleted or all).
 
     A handful of queries, one per table, each filtered by experiment and lifecycle stage in SQL.
     Given the SQLite file behind ``engine``, the big tables are read as Arrow columns instead.
+    ``state`` is checked, and progress reported, after each query.
     """
     scope = _run_scope(experiment_ids, view)
+    progress = Progress(state, 5, PROGRESS_TEXT)
+    progress.check()
     with engine.connect() as conn:
         table_names = set(sa.inspect(conn).get_table_names())
+        with_datasets = {"inputs", "datasets", "input_tags"} <= table_names
+        progress.total = 5 if with_datasets else 4
         tables = None
         if sqlite_file is not None and sqlite_arrow.available():
             try:
                 tables = sqlite_arrow.load_run_tables_arrow(
-                    sqlite_file, _experiment_keys(experiment_ids), VIEW_STAGES[view]
+                    sqlite_file, _experiment_keys(experiment_ids), VIEW_STAGES[view], progress
                 )
+            except Cancelled:
+                raise
             except Exception:  # noqa: BLE001 - the generic path below reads every valid store
                 logger.warning(
                     "Arrow read of %s failed; reading row by row", sqlite_file, exc_info=True
                 )
+                progress.done = 0
         if tables is None:
-            tables = RunTables(
-                runs=_load_runs(conn, scope),
-                metrics=_load_latest_metrics(conn, scope),
-                params=_load_key_values(conn, params_table, scope),
-                tags=_load_key_values(conn, tags_table, scope),
-            )
-        if {"inputs", "datasets", "input_tags"} <= table_names:
+            runs = _load_runs(conn, scope)
+            progress.advance()
+            metrics = _load_latest_metrics(conn, scope)
+            progress.advance()
+            params = _load_key_values(conn, params_table, scope)
+            progress.advance()
+            tags = _load_key_values(conn, tags_table, scope)
+            progress.advance()
+            tables = RunTables(runs=runs, metrics=metrics, params=params, tags=tags)
+        if with_datasets:
             tables.datasets = _load_datasets(conn, scope)
+            progress.advance()
     return tables

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from flowdeck.core.run_tables import RunTables
+from flowdeck.store.progress import Progress
 
 # Below this share of all runs, joining on the runs table is cheaper than scanning everything.
 FULL_SCAN_SHARE = 0.5
@@ -79,9 +80,16 @@ KEY_VALUE_SELECT = _select(
 
 
 def load_run_tables_arrow(
-    path: Path, experiment_ids: Sequence[int], stages: Sequence[str]
+    path: Path,
+    experiment_ids: Sequence[int],
+    stages: Sequence[str],
+    progress: Progress | None = None,
 ) -> RunTables:
-    """Runs, latest metrics, params and tags of the runs in scope, read-only (``mode=ro``)."""
+    """Runs, latest metrics, params and tags of the runs in scope, read-only (``mode=ro``).
+
+    ``progress`` advances (and checks for cancellation) after each of the four tables.
+    """
+    progress = progress or Progress(None, 4, "")
     import adbc_driver_sqlite.dbapi as adbc
     import pyarrow.compute as pc
 
@@ -97,6 +105,7 @@ def load_run_tables_arrow(
                 return cursor.fetch_arrow_table()
 
         runs = query(f"SELECT {RUN_SELECT} FROM runs r WHERE {scope}")
+        progress.advance()
         total_runs = query("SELECT count(*) AS n FROM runs")["n"][0].as_py()
         full_scan = runs.num_rows >= FULL_SCAN_SHARE * total_runs
 
@@ -115,8 +124,11 @@ def load_run_tables_arrow(
             return rows if rows.num_rows else None
 
         metrics = per_run("latest_metrics", METRIC_SELECT)
+        progress.advance()
         params = per_run("params", KEY_VALUE_SELECT)
+        progress.advance()
         tags = per_run("tags", KEY_VALUE_SELECT)
+        progress.advance()
     finally:
         connection.close()
     return RunTables(

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from flowdeck.core.entities import ArtifactEntry, LoggedModel, RunDetail
 from flowdeck.core.errors import InvalidFilter, NotFound
+from flowdeck.core.task_state import TaskState, check
 from flowdeck.store import artifacts
 from flowdeck.store.base import (
     CAP_ARTIFACTS,
@@ -128,24 +129,35 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
         order_by: Sequence[str] = (),
         view: str = "active",
         max_results: int | None = None,
+        *,
+        state: TaskState | None = None,
     ) -> pd.DataFrame:
         _check_view(view)
         from flowdeck.core.runs_frame import build_runs_frame
         from flowdeck.store.sql.run_tables import load_run_tables
 
         ids = [str(experiment_id) for experiment_id in experiment_ids]
-        tables = self._read(load_run_tables, ids, view, self._sqlite_file)
+        tables = self._read(load_run_tables, ids, view, self._sqlite_file, state)
+        check(state)
         return build_runs_frame(tables, filter_string, order_by, max_results)
 
     def metric_history(
-        self, run_ids: Iterable[str], keys: Iterable[str]
+        self,
+        run_ids: Iterable[str],
+        keys: Iterable[str],
+        *,
+        state: TaskState | None = None,
     ) -> dict[tuple[str, str], np.ndarray]:
-        return self._read(read_metric_history, run_ids, keys)
+        return self._read(read_metric_history, run_ids, keys, state)
 
     def metric_summaries(
-        self, run_ids: Iterable[str], keys: Iterable[str] | None = None
+        self,
+        run_ids: Iterable[str],
+        keys: Iterable[str] | None = None,
+        *,
+        state: TaskState | None = None,
     ) -> pd.DataFrame:
-        return self._read(read_metric_summaries, run_ids, keys)
+        return self._read(read_metric_summaries, run_ids, keys, state)
 
     def run(self, run_id: str) -> RunDetail:
         return self._read(read_run, self.schema, str(run_id))

@@ -9,26 +9,39 @@ import pandas as pd
 from sqlalchemy import and_, bindparam, false, func, select
 from sqlalchemy.engine import Connection, Engine
 
+from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import SUMMARY_COLUMNS
+from flowdeck.store.progress import Progress
 from flowdeck.store.sql.history import STORED_INFINITY
 from flowdeck.store.sql.schema import chunks, table_of
 
 RUNS_PER_QUERY = 200
+PROGRESS_TEXT = "Summarising metrics…"
 _METRIC_COLUMNS = ("run_uuid", "key", "value", "step", "timestamp", "is_nan")
 
 
 def read_metric_summaries(
-    engine: Engine, run_ids: Iterable[str], keys: Iterable[str] | None
+    engine: Engine,
+    run_ids: Iterable[str],
+    keys: Iterable[str] | None,
+    state: TaskState | None = None,
 ) -> pd.DataFrame:
-    """last / min / max / step of min and max / count for every logged (run, key) pair."""
+    """last / min / max / step of min and max / count for every logged (run, key) pair.
+
+    ``state`` is checked before each query; progress counts the runs summarised.
+    """
     runs = list(dict.fromkeys(str(run_id) for run_id in run_ids))
     key_list = None if keys is None else list(dict.fromkeys(str(key) for key in keys))
     latest_frames, aggregate_frames = [], []
+    progress = Progress(state, len(runs), PROGRESS_TEXT)
+    progress.check()
     if runs and key_list != []:
         with engine.connect() as connection:
             for run_batch in chunks(runs, RUNS_PER_QUERY):
                 latest_frames.append(_latest(connection, list(run_batch), key_list))
+                progress.check()
                 aggregate_frames.append(_aggregates(connection, list(run_batch), key_list))
+                progress.advance(len(run_batch))
     if not latest_frames:
         return _empty()
     latest = pd.concat(latest_frames, ignore_index=True)

@@ -17,6 +17,7 @@ from flowdeck.core.entities import Assessment, Page, Span, Trace, TraceInfo
 from flowdeck.core.errors import CorruptStore, NotFound, Unsupported
 from flowdeck.core.paging import decode_offset_token, offset_page
 from flowdeck.core.spans import parse_span_texts, parse_traces_json
+from flowdeck.core.task_state import TaskState, check
 from flowdeck.core.trace_filter import (
     SOURCE_RUN_KEY,
     TRACE_NAME_TAG,
@@ -157,7 +158,11 @@ class SqlTracesMixin:
     schema: Any
 
     def _read_infos(
-        self, connection: Any, where_experiments: list[int] | None, trace_id: str | None = None
+        self,
+        connection: Any,
+        where_experiments: list[int] | None,
+        trace_id: str | None = None,
+        state: TaskState | None = None,
     ) -> list[TraceInfo]:
         info = self.schema.present_table("trace_info", *_INFO_COLUMNS)
         tags = table_of("trace_tags", "request_id", "key", "value")
@@ -174,6 +179,7 @@ class SqlTracesMixin:
         for table, target in ((tags, tags_by_trace), (metadata, metadata_by_trace)):
             if not self.schema.has_table(table.name):
                 continue
+            check(state)
             query = (
                 select(table.c.request_id, table.c.key, table.c.value)
                 .join(info, info.c.request_id == table.c.request_id)
@@ -191,13 +197,18 @@ class SqlTracesMixin:
         ]
 
     def _filter_extras(
-        self, connection: Any, experiments: list[int], clauses: Sequence[Any]
+        self,
+        connection: Any,
+        experiments: list[int],
+        clauses: Sequence[Any],
+        state: TaskState | None = None,
     ) -> TraceExtras:
         info = table_of("trace_info", "request_id", "experiment_id")
         spans: dict[str, list[SpanRow]] = {}
         assessments: dict[str, list[Assessment]] = {}
         linked: dict[str, frozenset[str]] = {}
         if needs_spans(clauses) and self.schema.has_table("spans"):
+            check(state)
             table = table_of(
                 "spans", "trace_id", "experiment_id", "name", "type", "status", "content"
             )
@@ -215,6 +226,7 @@ class SqlTracesMixin:
                     )
                 )
         if needs_assessments(clauses) and self.schema.has_table("assessments"):
+            check(state)
             table = self.schema.present_table("assessments", *_ASSESSMENT_COLUMNS)
             query = (
                 select(table)
@@ -234,6 +246,7 @@ class SqlTracesMixin:
             if c.kind == "metadata" and c.key == SOURCE_RUN_KEY and c.comparator == "="
         }
         if run_values and self.schema.has_table("entity_associations"):
+            check(state)
             table = table_of(
                 "entity_associations",
                 "source_type",
@@ -259,8 +272,14 @@ class SqlTracesMixin:
         order_by: Sequence[str] = (),
         max_results: int = 100,
         page_token: str | None = None,
+        *,
+        state: TaskState | None = None,
     ) -> Page[TraceInfo]:
-        """Trace infos of the experiments matching MLflow's trace filter, in MLflow's order."""
+        """Trace infos of the experiments matching MLflow's trace filter, in MLflow's order.
+
+        ``state`` is checked before each query; raises Cancelled.
+        """
+        check(state)
         clauses = parse_trace_filter(filter_string or "")
         offset = decode_offset_token(page_token)
         experiments = _int_ids(experiment_ids)
@@ -268,8 +287,10 @@ class SqlTracesMixin:
             sort_traces([], order_by)  # still reject a bad order_by
             return Page([], None)
         with self.connect() as connection:
-            infos = self._read_infos(connection, experiments)
-            extras = self._filter_extras(connection, experiments, clauses) if clauses else None
+            infos = self._read_infos(connection, experiments, state=state)
+            extras = None
+            if clauses:
+                extras = self._filter_extras(connection, experiments, clauses, state)
         if clauses:
             infos = [info for info in infos if trace_matches(info, clauses, extras)]
         return offset_page(sort_traces(infos, order_by), offset, max_results)

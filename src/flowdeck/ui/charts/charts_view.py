@@ -183,6 +183,8 @@ class ChartsView(QWidget):
             store,
             missing,
             key=LOAD_KEY,
+            owner=self,
+            label="Loading metric histories",
             store=store,
             on_result=lambda found: self._loaded(store, found, keep_view),
             on_error=self._failed,

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from flowdeck.store.base import HISTORY_DTYPE, Store
+from flowdeck.store.progress import SubtaskState
 from flowdeck.ui.tasks import TaskState
 
 RUNS_PER_CHUNK = 25
+PROGRESS_TEXT = "Loading curves…"
 
 
 @dataclass(frozen=True)
@@ -36,12 +38,24 @@ def load_histories(
         state.check()
         chunk = run_ids[start : start + RUNS_PER_CHUNK]
         keys = sorted({key for run_id in chunk for key in by_run[run_id]})
-        histories = store.metric_history(chunk, keys)
+        histories = store.metric_history(
+            chunk, keys, state=_within_chunk(state, start, len(chunk), len(run_ids))
+        )
         for run_id in chunk:
             for key in by_run[run_id]:
                 found[(run_id, key)] = histories.get((run_id, key), _EMPTY)
-        state.progress(min(start + RUNS_PER_CHUNK, len(run_ids)), len(run_ids), "Loading curves…")
+        state.progress(start + len(chunk), len(run_ids), PROGRESS_TEXT)
     return found
+
+
+def _within_chunk(state: TaskState, start: int, size: int, runs: int) -> SubtaskState:
+    """The store call's token for one chunk: its progress counts runs of the whole load."""
+
+    def report(done: int, total: int, _store_text: str) -> None:
+        if total > 0:
+            state.progress(start + size * done // total, runs, PROGRESS_TEXT)
+
+    return SubtaskState(state, report)
 
 
 _EMPTY = np.zeros(0, dtype=HISTORY_DTYPE)

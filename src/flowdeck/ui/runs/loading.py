@@ -7,8 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowdeck.core.runs_table import RunsTable
+from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import Store
+from flowdeck.store.progress import SubtaskState
 from flowdeck.ui.theme import RUN_COLOURS
+
+STEPS = 3
 
 
 @dataclass(frozen=True)
@@ -30,18 +34,31 @@ def load_runs(
 ) -> RunsLoad:
     """Worker-thread body: the runs frame (and optionally metric summaries), formatted once."""
     started = time.perf_counter()
-    state.progress(0, 3, "Loading runs…")
-    frame = store.runs(experiment_ids, filter_string, view=view)
+    text = "Loading runs…"
+    state.progress(0, STEPS, text)
+    frame = store.runs(experiment_ids, filter_string, view=view, state=_step(state, 0, text))
     state.check()
     summary_frame = None
     if summaries and len(frame):
-        state.progress(1, 3, f"Summarising the metrics of {len(frame)} runs…")
-        summary_frame = store.metric_summaries([str(i) for i in frame["run_id"]])
+        text = f"Summarising the metrics of {len(frame)} runs…"
+        state.progress(1, STEPS, text)
+        run_ids = [str(i) for i in frame["run_id"]]
+        summary_frame = store.metric_summaries(run_ids, state=_step(state, 1, text))
         state.check()
-    state.progress(2, 3, f"Formatting {len(frame)} runs…")
+    state.progress(2, STEPS, f"Formatting {len(frame)} runs…")
     table = RunsTable.build(frame, summary_frame, colours=RUN_COLOURS)
     uris = {}
     if "artifact_uri" in frame:
         uris = {str(r): str(u) for r, u in zip(frame["run_id"], frame["artifact_uri"], strict=True)}
-    state.progress(3, 3, "")
+    state.progress(STEPS, STEPS, "")
     return RunsLoad(table, uris, time.perf_counter() - started)
+
+
+def _step(state: TaskState, step: int, text: str) -> SubtaskState:
+    """The token of the store call that makes up ``step``: its progress moves within the step."""
+
+    def report(done: int, total: int, _store_text: str) -> None:
+        if total > 0:
+            state.progress(step * total + done, STEPS * total, text)
+
+    return SubtaskState(state, report)

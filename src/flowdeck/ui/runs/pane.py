@@ -5,9 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QObject,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -22,7 +33,7 @@ from PySide6.QtWidgets import (
 from flowdeck.core.runs_table import RunsTable
 from flowdeck.store.base import Store
 from flowdeck.ui.crash import failure_text
-from flowdeck.ui.edit.run_actions import ACTIVE, DELETED, RunRef
+from flowdeck.ui.edit.run_ref import ACTIVE, DELETED, RunRef
 from flowdeck.ui.runs.column_chooser import ColumnChooser
 from flowdeck.ui.runs.column_layout import ColumnLayout, experiment_key
 from flowdeck.ui.runs.filter_bar import FilterBar
@@ -44,6 +55,10 @@ class RunsPane(QWidget):
     loading_changed = Signal(bool)
     selection_changed = Signal(list)  # selected run ids
     message = Signal(str)  # short status-bar texts
+    grouping_changed = Signal()  # the group-by column or the group metric changed
+    hovered = Signal(object)  # run id under the mouse, None when it left the table
+    filter_applied = Signal(str)  # the MLflow filter now applied ("" for none)
+    activated = Signal(str, bool)  # run id opened (double-click / Enter), in a new tab
 
     def __init__(
         self, runner: TaskRunner, settings: Settings, parent: QWidget | None = None
@@ -125,8 +140,15 @@ class RunsPane(QWidget):
         self.filter_bar.view_changed.connect(lambda _view: self.reload(keep_view=False))
         self.filter_bar.name_search_changed.connect(self._name_search)
         self.filter_bar.statuses_changed.connect(self._statuses)
+        self.filter_bar.filter_changed.connect(self.filter_applied.emit)
         self.group_combo.activated.connect(lambda _i: self._apply_mode())
         self.metric_combo.activated.connect(lambda _i: self._apply_mode())
+        self.group_combo.activated.connect(lambda _i: self.grouping_changed.emit())
+        self.metric_combo.activated.connect(lambda _i: self.grouping_changed.emit())
+        self.view.setMouseTracking(True)
+        self.view.entered.connect(lambda index: self.hovered.emit(self.model.run_id(index)))
+        self.view.viewport().installEventFilter(self)
+        self.view.activated.connect(self._activated)
         self.columns_button.clicked.connect(self.choose_columns)
         self.export_button.clicked.connect(self.export_dialog)
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -169,6 +191,8 @@ class RunsPane(QWidget):
             self.filter_bar.view(),
             self.with_summaries,
             key=LOAD_KEY,
+            owner=self,
+            label="Loading runs",
             store=self.store,
             on_result=self._loaded,
             on_error=self._failed,
@@ -300,6 +324,59 @@ class RunsPane(QWidget):
     def _statuses(self, statuses: set[str]) -> None:
         self.model.set_status_filter(statuses or None)
         self._update_count()
+
+    def table(self) -> RunsTable:
+        return self.model.table()
+
+    def groups(self) -> Any:
+        """The groups shown when the table is grouped by a value, else None."""
+        return self.model.groups() if self.model.mode() == GROUPED else None
+
+    def select_runs(self, run_ids: list[str]) -> None:
+        """Select exactly these runs (those shown in the table)."""
+        selection = QItemSelection()
+        for run_id in run_ids:
+            index = self.model.index_of_run(run_id)
+            if index.isValid():
+                selection.select(index, index)
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.view.selectionModel().select(selection, flags)
+
+    def focus_run(self, run_id: str) -> bool:
+        """Make ``run_id`` the current and only selected run and scroll to it."""
+        index = self.model.index_of_run(run_id)
+        if not index.isValid():
+            return False
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.view.selectionModel().setCurrentIndex(index, flags)
+        self.view.scrollTo(index)
+        return True
+
+    def _activated(self, index: Any) -> None:
+        run_id = self.model.run_id(index)
+        if run_id:
+            modifiers = QApplication.keyboardModifiers()
+            self.activated.emit(run_id, bool(modifiers & Qt.KeyboardModifier.ControlModifier))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Leave:
+            self.hovered.emit(None)
+        elif (
+            event.type() == QEvent.Type.MouseButtonRelease
+            and isinstance(event, QMouseEvent)
+            and event.button() == Qt.MouseButton.MiddleButton
+        ):
+            run_id = self.model.run_id(self.view.indexAt(event.position().toPoint()))
+            if run_id:
+                self.activated.emit(run_id, True)
+                return True
+        return False
 
     # --- grouping ----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The sidebar: open stores and their experiments, with search, selection and experiment edits."""
+"""The sidebar: open stores and what they hold, as the app's navigation tree."""
 
 from flowdeck.ui.sidebar.model import ExperimentEntry, StoreTreeModel
 from flowdeck.ui.sidebar.view import Sidebar

@@ -1,106 +1,85 @@
-"""StoreTreeModel: open stores with their experiments as children, loaded off the GUI thread."""
+"""StoreTreeModel: stores → experiments (→ Traces, Logged models) and Models, then Servers."""
 
 from __future__ import annotations
 
-import html
-import itertools
-from dataclasses import dataclass, field
-from enum import IntEnum
-from typing import Any
+from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 
-from PySide6.QtCore import (
-    QAbstractItemModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
+from flowdeck.core.entities import RegisteredModel
+from flowdeck.core.errors import FlowdeckError, Unsupported
+from flowdeck.store.base import CAP_LOGGED_MODELS, CAP_REGISTRY, CAP_TRACES, Store
+from flowdeck.ui.sidebar.listing import (
+    ExperimentEntry,
+    ModelsListing,
+    StoreListing,
+    load_latest_versions,
+    load_listing,
+    load_models,
 )
-from PySide6.QtGui import QBrush, QFont, QGuiApplication, QPalette
-
-from flowdeck.core.errors import FlowdeckError
-from flowdeck.store.base import Store
-from flowdeck.ui.sidebar.listing import ExperimentEntry, StoreListing, load_listing
+from flowdeck.ui.sidebar.node_model import ROOT, Index, NodeTreeModel
+from flowdeck.ui.sidebar.nodes import (
+    LOADING_TEXT,
+    READ_ONLY_SUFFIX,
+    STATUS_KINDS,
+    Kind,
+    Node,
+    Role,
+    RowKey,
+    StoreNode,
+    rich_tooltip,
+)
 from flowdeck.ui.tasks import TaskRunner
 
-Index = QModelIndex | QPersistentModelIndex
-READ_ONLY_SUFFIX = " (read-only)"
-LOADING_TEXT = "Loading…"
-ROOT = QModelIndex()
+__all__ = [
+    "LOADING_TEXT",
+    "READ_ONLY_SUFFIX",
+    "ExperimentEntry",
+    "Kind",
+    "Role",
+    "StoreTreeModel",
+    "rich_tooltip",
+]
+
+EXPERIMENT_CHILDREN = ((CAP_TRACES, Kind.TRACES), (CAP_LOGGED_MODELS, Kind.LOGGED_MODELS))
 
 
-class Kind(IntEnum):
-    """What a row of the tree is."""
-
-    STORE = 1
-    EXPERIMENT = 2
-    LOADING = 3
-    ERROR = 4
-
-
-class Role(IntEnum):
-    """Custom data roles of ``StoreTreeModel``."""
-
-    KIND = Qt.ItemDataRole.UserRole + 1
-    STORE = Qt.ItemDataRole.UserRole + 2
-    EXPERIMENT_ID = Qt.ItemDataRole.UserRole + 3
-    DELETED = Qt.ItemDataRole.UserRole + 4
-    READ_ONLY_REASON = Qt.ItemDataRole.UserRole + 5
-    NAME = Qt.ItemDataRole.UserRole + 6
-
-
-def rich_tooltip(text: str) -> str:
-    """Store text as a tooltip that Qt renders literally (escaped inside forced rich text)."""
-    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
-
-
-@dataclass
-class _StoreNode:
-    store: Store
-    serial: int
-    state: Kind = Kind.LOADING  # LOADING, ERROR or EXPERIMENT (loaded)
-    error: str = ""
-    loaded: bool = False
-    read_only_reason: str | None = None
-    experiments: list[ExperimentEntry] = field(default_factory=list)
-    visible: list[ExperimentEntry] = field(default_factory=list)
-
-
-class StoreTreeModel(QAbstractItemModel):
-    """Top level: open stores; children: their experiments (or a loading / error row)."""
+class StoreTreeModel(NodeTreeModel):
+    """Top level: open stores, then one Servers row; everything below loads on the runner."""
 
     store_loaded = Signal(object)  # Store, after its experiments arrived
     store_failed = Signal(object, str)  # Store, plain message
-    children_about_to_reset = Signal(object)  # Store, before its child rows are replaced
-    children_reset = Signal(object)  # Store, after its child rows were replaced
+    models_loaded = Signal(object)  # Store, after its registered models arrived
+    models_failed = Signal(object, str)  # Store, plain message (not sent for Unsupported)
+    children_about_to_reset = Signal(object)  # Store, before rows below it are replaced
+    children_reset = Signal(object)  # Store, after rows below it were replaced
 
     def __init__(self, runner: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._runner = runner
-        self._nodes: list[_StoreNode] = []
-        self._by_serial: dict[int, _StoreNode] = {}
-        self._serials = itertools.count(1)
+        self._servers = self._new(Kind.SERVERS, self._root)
+        self._root.set_children([self._servers])
         self._show_deleted = False
 
-    # --- public API -----------------------------------------------------------------------------
+    # --- stores ----------------------------------------------------------------------------------
 
     @property
     def stores(self) -> list[Store]:
-        return [node.store for node in self._nodes]
+        return [node.store for node in self._store_nodes()]
 
     @property
     def show_deleted(self) -> bool:
         return self._show_deleted
 
     def add_store(self, store: Store) -> None:
-        """Show a store and start loading its experiments; adding it twice does nothing."""
+        """Show a store above Servers and start loading it; adding it twice does nothing."""
         if self._node(store) is not None:
             return
-        node = _StoreNode(store, next(self._serials))
-        row = len(self._nodes)
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._nodes.append(node)
-        self._by_serial[node.serial] = node
+        node = StoreNode(store, self._root, next(self._keys))
+        self._register(node)
+        node.head = [self._new(Kind.LOADING, node)]
+        node.sync_children()
+        row = len(self._store_nodes())
+        self.beginInsertRows(ROOT, row, row)
+        self._root.set_children([*self._store_nodes(), node, self._servers])
         self.endInsertRows()
         self.refresh(store)
 
@@ -108,58 +87,83 @@ class StoreTreeModel(QAbstractItemModel):
         node = self._node(store)
         if node is None:
             return
-        row = self._nodes.index(node)
-        self.beginRemoveRows(QModelIndex(), row, row)
-        del self._nodes[row]
-        del self._by_serial[node.serial]
+        self._runner.cancel_owner(node)
+        self.beginRemoveRows(ROOT, node.row, node.row)
+        self._root.set_children([child for child in self._root.children if child is not node])
+        self._forget([node])
         self.endRemoveRows()
 
     def refresh(self, store: Store) -> None:
-        """Reload a store's experiments in the background (the old rows stay until then)."""
+        """Reload a store's experiments, then its models (the old rows stay until then)."""
         node = self._node(store)
         if node is None:
             return
         self._runner.submit(
             load_listing,
             store,
-            key=f"sidebar-experiments-{node.serial}",
+            key="experiments",
+            owner=node,
+            label=f"Listing the experiments of {store.display_name}",
             store=store,
             on_result=lambda listing, n=node: self._loaded(n, listing),
             on_error=lambda error, _trace, n=node: self._failed(n, error),
         )
 
+    def refresh_models(self, store: Store) -> None:
+        """Reload a store's registered models (they load after its experiments anyway)."""
+        node = self._node(store)
+        if node is not None and node.models_node is not None:
+            self._load_models(node)
+
     def set_show_deleted(self, show: bool) -> None:
         if show == self._show_deleted:
             return
         self._show_deleted = show
-        for node in self._nodes:
-            if node.state == Kind.EXPERIMENT:
-                self._replace_children(node, node.state, self._visible(node.experiments))
+        for node in self._store_nodes():
+            if node.loaded:
+                self._reset_head(node, self._experiment_rows(node))
 
-    def experiment_ids(self, indexes: list[QModelIndex]) -> list[tuple[Store, str]]:
-        """The (store, experiment id) behind each experiment index, in order, without repeats."""
-        found: dict[tuple[int, str], tuple[Store, str]] = {}
-        for index in indexes:
-            entry = self._entry(index)
-            if entry is not None:
-                node = self._by_serial[int(index.internalId())]
-                found.setdefault(
-                    (node.serial, entry.experiment_id), (node.store, entry.experiment_id)
-                )
-        return list(found.values())
-
-    def store_index(self, store: Store) -> QModelIndex:
+    def set_read_only(self, store: Store, reason: str | None) -> None:
+        """Show a store's read-only state as found by a later check (None: writable)."""
         node = self._node(store)
-        return QModelIndex() if node is None else self.createIndex(self._nodes.index(node), 0, 0)
+        if node is None or node.read_only_reason == reason:
+            return
+        node.read_only_reason = reason
+        index = self._index_of(node)
+        self.dataChanged.emit(index, index)
 
-    def experiment_index(self, store: Store, experiment_id: str) -> QModelIndex:
+    # --- lookups ------------------------------------------------------------------------------
+
+    def is_loaded(self, store: Store) -> bool:
         node = self._node(store)
-        if node is None or node.state != Kind.EXPERIMENT:
-            return QModelIndex()
-        for row, entry in enumerate(node.visible):
-            if entry.experiment_id == experiment_id:
-                return self.createIndex(row, 0, node.serial)
-        return QModelIndex()
+        return node is not None and node.loaded
+
+    def read_only_reason(self, store: Store) -> str | None:
+        """The last known reason (None also while unknown: check ``is_loaded``)."""
+        node = self._node(store)
+        return None if node is None else node.read_only_reason
+
+    def load_error(self, store: Store) -> str:
+        node = self._node(store)
+        return "" if node is None else node.error
+
+    def capabilities(self, store: Store) -> frozenset[str]:
+        """The store's capabilities as found by the last listing (empty until then)."""
+        node = self._node(store)
+        return frozenset() if node is None else node.capabilities
+
+    def is_models_loaded(self, store: Store) -> bool:
+        node = self._node(store)
+        return node is not None and node.models_loaded
+
+    def models_error(self, store: Store) -> str:
+        node = self._node(store)
+        return "" if node is None else node.models_error
+
+    def models_of(self, store: Store) -> list[RegisteredModel]:
+        """The registered models, then the prompts, as last listed."""
+        node = self._node(store)
+        return [] if node is None else [*node.models, *node.prompts]
 
     def experiment(self, store: Store, experiment_id: str) -> ExperimentEntry | None:
         node = self._node(store)
@@ -172,215 +176,243 @@ class StoreTreeModel(QAbstractItemModel):
         node = self._node(store)
         return [] if node is None else list(node.experiments)
 
-    def is_loaded(self, store: Store) -> bool:
+    def entry(self, index: Index) -> ExperimentEntry | None:
+        """The experiment behind an experiment row (None for every other row)."""
+        node = self._node_at(index) if index.isValid() else None
+        return node.entry if node is not None and node.kind == Kind.EXPERIMENT else None
+
+    def experiment_ids(self, indexes: list[QModelIndex]) -> list[tuple[Store, str]]:
+        """The (store, experiment id) behind each experiment index, in order, without repeats."""
+        found: dict[tuple[int, str], tuple[Store, str]] = {}
+        for index in indexes:
+            entry = self.entry(index)
+            node = self._node_at(index)
+            store_node = None if node is None else node.store_node()
+            if entry is not None and store_node is not None:
+                found.setdefault(
+                    (store_node.key, entry.experiment_id), (store_node.store, entry.experiment_id)
+                )
+        return list(found.values())
+
+    def store_index(self, store: Store) -> QModelIndex:
         node = self._node(store)
-        return node is not None and node.loaded
+        return QModelIndex() if node is None else self._index_of(node)
 
-    def read_only_reason(self, store: Store) -> str | None:
-        """The reason found by the last load (None also while unknown: check ``is_loaded``)."""
+    def servers_index(self) -> QModelIndex:
+        return self._index_of(self._servers)
+
+    def models_index(self, store: Store) -> QModelIndex:
         node = self._node(store)
-        return None if node is None else node.read_only_reason
+        if node is None or node.models_node is None:
+            return QModelIndex()
+        return self._index_of(node.models_node)
 
-    def load_error(self, store: Store) -> str:
+    def experiment_index(self, store: Store, experiment_id: str) -> QModelIndex:
         node = self._node(store)
-        return "" if node is None or node.state != Kind.ERROR else node.error
+        for row in [] if node is None else node.head:
+            if row.kind == Kind.EXPERIMENT and row.experiment_id == experiment_id:
+                return self._index_of(row)
+        return QModelIndex()
 
-    # --- QAbstractItemModel --------------------------------------------------------------------
+    def traces_index(self, store: Store, experiment_id: str) -> QModelIndex:
+        return self.indexes_by_key(store).get((int(Kind.TRACES), experiment_id), QModelIndex())
 
-    def index(self, row: int, column: int, parent: Index = ROOT) -> QModelIndex:
-        if column != 0 or row < 0:
-            return QModelIndex()
-        if not parent.isValid():
-            return self.createIndex(row, 0, 0) if row < len(self._nodes) else QModelIndex()
-        if parent.internalId() != 0 or parent.column() != 0:
-            return QModelIndex()
-        node = self._nodes[parent.row()]
-        if row >= self._child_count(node):
-            return QModelIndex()
-        return self.createIndex(row, 0, node.serial)
+    def logged_models_index(self, store: Store, experiment_id: str) -> QModelIndex:
+        key = (int(Kind.LOGGED_MODELS), experiment_id)
+        return self.indexes_by_key(store).get(key, QModelIndex())
 
-    def parent(self, child: Index = ROOT) -> QModelIndex:  # type: ignore[override]
-        if not child.isValid() or child.internalId() == 0:
-            return QModelIndex()
-        node = self._by_serial.get(int(child.internalId()))
-        if node is None:
-            return QModelIndex()
-        return self.createIndex(self._nodes.index(node), 0, 0)
+    def model_index(self, store: Store, name: str) -> QModelIndex:
+        """The row of a registered model or of a prompt."""
+        found = self.indexes_by_key(store)
+        return found.get((int(Kind.MODEL), name), found.get((int(Kind.PROMPT), name), ROOT))
 
-    def rowCount(self, parent: Index = ROOT) -> int:
-        if not parent.isValid():
-            return len(self._nodes)
-        if parent.internalId() != 0 or parent.column() != 0:
-            return 0
-        return self._child_count(self._nodes[parent.row()])
+    def row_key(self, index: Index) -> RowKey | None:
+        """What identifies a row below a store across reloads (None for other rows)."""
+        node = self._node_at(index) if index.isValid() else None
+        if node is None or node.kind in STATUS_KINDS or node.store_node() in (None, node):
+            return None
+        return node.row_key()
 
-    def columnCount(self, parent: Index = ROOT) -> int:
-        return 1
-
-    def hasChildren(self, parent: Index = ROOT) -> bool:
-        return self.rowCount(parent) > 0
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        kind = self._kind(index)
-        if kind in (Kind.STORE, Kind.EXPERIMENT):
-            return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
+    def indexes_by_key(
+        self, store: Store, keys: set[RowKey] | None = None
+    ) -> dict[RowKey, QModelIndex]:
+        """The rows below ``store`` with these ``row_key`` values (None: every keyed row)."""
+        node = self._node(store)
+        found: dict[RowKey, QModelIndex] = {}
+        pending = [] if node is None else list(node.children)
+        while pending:
+            child = pending.pop()
+            if child.kind in STATUS_KINDS:
+                continue
+            key = child.row_key()
+            if keys is None or key in keys:
+                found[key] = self._index_of(child)
+            pending.extend(child.children)
+        return found
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
+    ) -> object:
         horizontal = orientation == Qt.Orientation.Horizontal
         if section == 0 and horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return "Experiments"
+            return "Stores"
         return None
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        kind = self._kind(index)
-        if role == Role.KIND:
-            return int(kind)
-        if kind == Kind.STORE:
-            return self._store_data(self._nodes[index.row()], role)
-        node = self._by_serial[int(index.internalId())]
-        if role == Role.STORE:
-            return node.store
-        if kind == Kind.EXPERIMENT:
-            return self._experiment_data(node.visible[index.row()], role)
-        if kind == Kind.LOADING:
-            if role == Qt.ItemDataRole.DisplayRole:
-                return LOADING_TEXT
-            if role == Qt.ItemDataRole.FontRole:
-                font = QFont()
-                font.setItalic(True)
-                return font
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return node.error
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return rich_tooltip(node.error)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return QBrush(QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText))
-        return None
+    # --- rows ------------------------------------------------------------------------------------
 
-    # --- internals -------------------------------------------------------------------------------
+    def _store_nodes(self) -> list[StoreNode]:
+        return [node for node in self._root.children if isinstance(node, StoreNode)]
 
-    def _store_data(self, node: _StoreNode, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            suffix = READ_ONLY_SUFFIX if node.read_only_reason else ""
-            return node.store.display_name + suffix
-        if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [node.store.display_name]
-            if node.read_only_reason:
-                lines.append(f"Read-only: {node.read_only_reason}")
-            return rich_tooltip("\n".join(lines))
-        if role == Qt.ItemDataRole.FontRole:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Role.STORE:
-            return node.store
-        if role == Role.READ_ONLY_REASON:
-            return node.read_only_reason
-        if role == Role.NAME:
-            return node.store.display_name
-        return None
+    def _node(self, store: Store) -> StoreNode | None:
+        return next((node for node in self._store_nodes() if node.store is store), None)
 
-    def _experiment_data(self, entry: ExperimentEntry, role: int) -> Any:
-        if role in (Qt.ItemDataRole.DisplayRole, Role.NAME):
-            return entry.name
-        if role == Qt.ItemDataRole.ToolTipRole:
-            state = " (deleted)" if entry.deleted else ""
-            text = f"{entry.name}\nExperiment ID {entry.experiment_id}{state}"
-            if entry.description:
-                text += f"\n\n{entry.description[:500]}"
-            return rich_tooltip(text)
-        if role == Qt.ItemDataRole.ForegroundRole and entry.deleted:
-            palette = QGuiApplication.palette()
-            return QBrush(palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
-        if role == Qt.ItemDataRole.FontRole and entry.deleted:
-            font = QFont()
-            font.setItalic(True)
-            return font
-        if role == Role.EXPERIMENT_ID:
-            return entry.experiment_id
-        if role == Role.DELETED:
-            return entry.deleted
-        return None
+    def _experiment_rows(self, node: StoreNode) -> list[Node]:
+        kinds = [kind for cap, kind in EXPERIMENT_CHILDREN if cap in node.capabilities]
+        rows = []
+        for entry in node.experiments:
+            if entry.deleted and not self._show_deleted:
+                continue
+            row = self._new(Kind.EXPERIMENT, node, entry)
+            row.set_children([self._new(kind, row) for kind in kinds])
+            rows.append(row)
+        return rows
 
-    def _node(self, store: Store) -> _StoreNode | None:
-        return next((node for node in self._nodes if node.store is store), None)
+    def _model_rows(self, models_node: Node, listing: ModelsListing) -> list[Node]:
+        rows = []
+        if listing.prompts:
+            group = self._new(Kind.PROMPTS, models_node)
+            group.set_children([self._new(Kind.PROMPT, group, p) for p in listing.prompts])
+            rows.append(group)
+        rows += [self._new(Kind.MODEL, models_node, model) for model in listing.models]
+        return rows
 
-    def _kind(self, index: Index) -> Kind:
-        if index.internalId() == 0:
-            return Kind.STORE
-        return self._by_serial[int(index.internalId())].state
-
-    def _entry(self, index: Index) -> ExperimentEntry | None:
-        if not index.isValid() or index.internalId() == 0:
-            return None
-        node = self._by_serial.get(int(index.internalId()))
-        if node is None or node.state != Kind.EXPERIMENT or index.row() >= len(node.visible):
-            return None
-        return node.visible[index.row()]
-
-    @staticmethod
-    def _child_count(node: _StoreNode) -> int:
-        return len(node.visible) if node.state == Kind.EXPERIMENT else 1
-
-    def _visible(self, entries: list[ExperimentEntry]) -> list[ExperimentEntry]:
-        return [e for e in entries if self._show_deleted or not e.deleted]
-
-    def _replace_children(
-        self, node: _StoreNode, state: Kind, visible: list[ExperimentEntry]
+    def _reset_head(
+        self, node: StoreNode, head: list[Node] | None, models_row: bool | None = None
     ) -> None:
+        """Replace the rows above Models (None: keep them); True/False adds/removes Models."""
+
+        def put_head(rows: list[Node]) -> None:
+            node.head = rows
+            node.sync_children()
+
+        def put_models(rows: list[Node]) -> None:
+            node.models_node = rows[0] if rows else None
+            node.sync_children()
+
         self.children_about_to_reset.emit(node.store)
         try:
-            self._swap_children(node, state, visible)
+            if head is not None:
+                self._replace_rows(node, 0, len(node.head), head, put_head)
+            if models_row is not None and models_row != (node.models_node is not None):
+                new = []
+                if models_row:
+                    models = self._new(Kind.MODELS, node)
+                    models.set_children([self._new(Kind.LOADING, models)])
+                    new = [models]
+                else:
+                    node.models_loaded, node.models, node.prompts = False, [], []
+                self._replace_rows(node, len(node.head), 1 - len(new), new, put_models)
         finally:
             self.children_reset.emit(node.store)
 
-    def _swap_children(self, node: _StoreNode, state: Kind, visible: list[ExperimentEntry]) -> None:
-        parent = self.createIndex(self._nodes.index(node), 0, 0)
-        old = self._child_count(node)
-        if old:
-            self.beginRemoveRows(parent, 0, old - 1)
-            node.visible = []
-            node.state = Kind.EXPERIMENT
-            self.endRemoveRows()
-        new = len(visible) if state == Kind.EXPERIMENT else 1
-        if not new:
-            return  # a store without (visible) experiments: no children
-        self.beginInsertRows(parent, 0, new - 1)
-        node.state = state
-        node.visible = visible if state == Kind.EXPERIMENT else []
-        self.endInsertRows()
+    def _reset_models(self, node: StoreNode, models_node: Node, rows: list[Node]) -> None:
+        self.children_about_to_reset.emit(node.store)
+        try:
+            count = len(models_node.children)
+            self._replace_rows(models_node, 0, count, rows, models_node.set_children)
+        finally:
+            self.children_reset.emit(node.store)
 
-    def _loaded(self, node: _StoreNode, listing: StoreListing) -> None:
-        if node.serial not in self._by_serial:
+    # --- loading -------------------------------------------------------------------------------
+
+    def _loaded(self, node: StoreNode, listing: StoreListing) -> None:
+        if not self._alive(node):
             return
-        node.loaded = True
-        node.error = ""
+        node.loaded, node.error = True, ""
         node.experiments = listing.experiments
         node.read_only_reason = listing.read_only_reason
-        self._replace_children(node, Kind.EXPERIMENT, self._visible(listing.experiments))
-        top = self.createIndex(self._nodes.index(node), 0, 0)
+        node.capabilities = listing.capabilities
+        registry = CAP_REGISTRY in listing.capabilities
+        self._reset_head(node, self._experiment_rows(node), models_row=registry)
+        top = self._index_of(node)
         self.dataChanged.emit(top, top)
         self.store_loaded.emit(node.store)
+        if registry:
+            self._load_models(node)
 
-    def _failed(self, node: _StoreNode, error: BaseException) -> None:
-        if node.serial not in self._by_serial:
+    def _failed(self, node: StoreNode, error: BaseException) -> None:
+        if not self._alive(node):
             return
         if isinstance(error, FlowdeckError):
             message = error.message
         else:
             message = f"Could not list the experiments of {node.store.display_name}: {error}"
-        node.loaded = False
-        node.experiments = []
-        node.error = message
-        self._replace_children(node, Kind.ERROR, [])
-        top = self.createIndex(self._nodes.index(node), 0, 0)
+        node.loaded, node.experiments, node.error = False, [], message
+        self._runner.cancel_owner(node)
+        self._reset_head(node, [self._new(Kind.ERROR, node, message)], models_row=False)
+        top = self._index_of(node)
         self.dataChanged.emit(top, top)
         self.store_failed.emit(node.store, message)
+
+    def _load_models(self, node: StoreNode) -> None:
+        self._runner.submit(
+            load_models,
+            node.store,
+            key="models",
+            owner=node,
+            label=f"Listing the models of {node.store.display_name}",
+            store=node.store,
+            on_result=lambda listing, n=node: self._models_loaded(n, listing),
+            on_error=lambda error, _trace, n=node: self._models_failed(n, error),
+        )
+
+    def _models_loaded(self, node: StoreNode, listing: ModelsListing) -> None:
+        models_node = node.models_node
+        if not self._alive(node) or models_node is None:
+            return
+        node.models, node.prompts = listing.models, listing.prompts
+        node.models_loaded, node.models_error = True, ""
+        self._reset_models(node, models_node, self._model_rows(models_node, listing))
+        top = self._index_of(models_node)
+        self.dataChanged.emit(top, top)
+        self.models_loaded.emit(node.store)
+        names = [model.name for model in (*listing.models, *listing.prompts)]
+        if names:
+            self._runner.submit(
+                load_latest_versions,
+                node.store,
+                names,
+                key="model-versions",
+                owner=node,
+                label=f"Reading the latest model versions of {node.store.display_name}",
+                store=node.store,
+                on_result=lambda versions, n=node: self._versions_loaded(n, versions),
+            )
+
+    def _models_failed(self, node: StoreNode, error: BaseException) -> None:
+        models_node = node.models_node
+        if not self._alive(node) or models_node is None:
+            return
+        if isinstance(error, Unsupported):
+            self._reset_head(node, None, models_row=False)
+            return
+        if isinstance(error, FlowdeckError):
+            message = error.message
+        else:
+            message = f"Could not list the models of {node.store.display_name}: {error}"
+        node.models_loaded, node.models, node.prompts = False, [], []
+        node.models_error = message
+        self._reset_models(node, models_node, [self._new(Kind.ERROR, models_node, message)])
+        self.models_failed.emit(node.store, message)
+
+    def _versions_loaded(self, node: StoreNode, versions: dict[str, int | None]) -> None:
+        models_node = node.models_node
+        if not self._alive(node) or models_node is None:
+            return
+        node.versions = versions
+        groups = [c for c in models_node.children if c.kind == Kind.PROMPTS]
+        for parent in (models_node, *groups):
+            if parent.children:
+                first = self._index_of(parent.children[0])
+                last = self._index_of(parent.children[-1])
+                self.dataChanged.emit(first, last, [Qt.ItemDataRole.ToolTipRole])

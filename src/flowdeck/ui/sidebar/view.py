@@ -1,63 +1,55 @@
-"""The sidebar widget: search, the store → experiment tree, a deleted toggle and experiment actions."""
+"""The sidebar widget: search, the navigation tree, a deleted toggle, and the edit actions."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import (
-    QItemSelection,
-    QItemSelectionModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QPoint,
-    QSortFilterProxyModel,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMenu,
     QToolButton,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
+from flowdeck.core.addresses import Address, experiment_address
+from flowdeck.core.context import Item, Selection
 from flowdeck.store.base import Store
-from flowdeck.ui.sidebar.actions import ExperimentActions
-from flowdeck.ui.sidebar.model import ExperimentEntry, Kind, Role, StoreTreeModel
+from flowdeck.ui.sidebar.listing import ExperimentEntry
+from flowdeck.ui.sidebar.model import Kind, Role, StoreTreeModel
+from flowdeck.ui.sidebar.nodes import RowKey
+from flowdeck.ui.sidebar.tree import ExperimentFilter, NavigationTree
 from flowdeck.ui.tasks import TaskRunner
 
+Rows = QItemSelectionModel.SelectionFlag.Rows
 
-class ExperimentFilter(QSortFilterProxyModel):
-    """Keeps every store and its loading/error rows; experiments must contain the search text."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._needle = ""
-        self.setRecursiveFilteringEnabled(False)
-
-    def set_search(self, text: str) -> None:
-        self._needle = text.strip().casefold()
-        self.invalidateFilter()
-
-    def filterAcceptsRow(
-        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
-    ) -> bool:
-        if not source_parent.isValid() or not self._needle:
-            return True
-        index = self.sourceModel().index(source_row, 0, source_parent)
-        if index.data(Role.KIND) != Kind.EXPERIMENT:
-            return True
-        return self._needle in str(index.data(Role.NAME)).casefold()
+def focus_of(store: Store | None, entries: list[ExperimentEntry]) -> Selection:
+    """The edit focus for these selected experiments (empty without any)."""
+    if store is None or not entries:
+        return Selection()
+    items = tuple(
+        Item(
+            entry.experiment_id,
+            entry.name,
+            entry.deleted,
+            description=entry.description,
+            tags=tuple(sorted(entry.tags.items())),
+        )
+        for entry in entries
+    )
+    return Selection("experiment", store, items)
 
 
 class Sidebar(QWidget):
-    """Open stores with their experiments; emits the selected experiments of one store."""
+    """Open stores and what they hold; selecting or clicking a row asks to open its page."""
 
     experiments_selected = Signal(object, list)  # Store | None, list[str] experiment ids
+    open_requested = Signal(object, object, bool)  # Store | None, Address, new tab
+    focus_changed = Signal(object)  # flowdeck.core.context.Selection
 
     def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,22 +58,31 @@ class Sidebar(QWidget):
         self.proxy = ExperimentFilter(self)
         self.proxy.setSourceModel(self.model)
         self._last_emitted: tuple[Store | None, list[str]] | None = None
+        self._focus = Selection()
         self._restoring = False
+        self._navigate = True
+        self._opened_since_press = False
+        self._kept_current: dict[int, RowKey] = {}  # by id(store), while its rows are replaced
+        self._expanded: dict[int, set[RowKey]] = {}  # by id(store); kept when rows are removed
+        self._context_actions: list[QAction | None] = []
+        self.action_buttons: list[QToolButton] = []
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search experiments")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self._search_changed)
 
-        self.tree = QTreeView()
+        self.tree = NavigationTree()
         self.tree.setModel(self.proxy)
-        self.tree.setHeaderHidden(True)
-        self.tree.setUniformRowHeights(True)
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.tree.pressed.connect(self._pressed)
+        self.tree.clicked.connect(self._clicked)
+        self.tree.enter_pressed.connect(self._enter_pressed)
+        self.tree.middle_clicked.connect(self._middle_clicked)
+        self.tree.expanded.connect(lambda index: self._track_expanded(index, True))
+        self.tree.collapsed.connect(lambda index: self._track_expanded(index, False))
+        self.context_menu = QMenu(self)
 
         self.show_deleted = QCheckBox("Show deleted")
         self.show_deleted.setToolTip("Also list deleted experiments (greyed)")
@@ -93,50 +94,22 @@ class Sidebar(QWidget):
         self.message_label.setStyleSheet("color: palette(link-visited);")
         self.message_label.hide()
 
-        self.actions_ = ExperimentActions(self.model, runner, self.current_selection, self)
-        self.actions_.message.connect(self.show_message)
-        self.actions_.written.connect(lambda _store: self.show_message(""))
-        self.tree.addActions(self.actions_.all_actions)
-
-        self.model.store_loaded.connect(self._store_loaded)
+        self.model.store_loaded.connect(self._expand_store)
         self.model.children_about_to_reset.connect(self._children_about_to_reset)
         self.model.children_reset.connect(self._children_reset)
-        self.model.store_failed.connect(lambda _store, _message: self.actions_.update_state())
         self.model.rowsInserted.connect(self._expand_new_stores)
+        self.model.rowsRemoved.connect(self._rows_removed)
 
+        self._buttons_row = QHBoxLayout()
+        self._buttons_row.setSpacing(2)
+        self._buttons_row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
         layout.addWidget(self.tree, 1)
-        layout.addLayout(self._button_row())
+        layout.addLayout(self._buttons_row)
         layout.addWidget(self.show_deleted)
         layout.addWidget(self.message_label)
-        self.actions_.update_state()
-
-    def _button_row(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.setSpacing(2)
-        for action in (
-            self.actions_.create_action,
-            self.actions_.rename_action,
-            self.actions_.delete_action,
-            self.actions_.restore_action,
-        ):
-            button = QToolButton()
-            button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            row.addWidget(button)
-        more = QToolButton()
-        more.setText("More")
-        more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(more)
-        menu.addActions(
-            [self.actions_.describe_action, self.actions_.tags_action, self.actions_.refresh_action]
-        )
-        more.setMenu(menu)
-        row.addWidget(more)
-        row.addStretch(1)
-        return row
 
     # --- public API ------------------------------------------------------------------------------
 
@@ -147,26 +120,56 @@ class Sidebar(QWidget):
         self.model.remove_store(store)
 
     def refresh(self, store: Store) -> None:
+        """Reload the store's experiments and then its models."""
         self.model.refresh(store)
 
+    def refresh_models(self, store: Store) -> None:
+        self.model.refresh_models(store)
+
+    def set_read_only(self, store: Store, reason: str | None) -> None:
+        self.model.set_read_only(store, reason)
+
+    def set_actions(self, buttons: list[QAction], context_menu: list[QAction | None]) -> None:
+        """Tool buttons under the tree for ``buttons``; the tree's menu (None: a separator)."""
+        for button in self.action_buttons:
+            self._buttons_row.removeWidget(button)
+            button.deleteLater()
+        self.action_buttons = []
+        for position, action in enumerate(buttons):
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            self._buttons_row.insertWidget(position, button)
+            self.action_buttons.append(button)
+        self._context_actions = list(context_menu)
+
     def current_selection(self) -> tuple[Store | None, list[ExperimentEntry]]:
-        """The store the selection belongs to and its selected experiments."""
+        """The store the selection belongs to and its selected experiments (in the shown order)."""
         current = self.tree.currentIndex()
         store = current.data(Role.STORE) if current.isValid() else None
-        selected = [self.proxy.mapToSource(i) for i in self.tree.selectionModel().selectedRows()]
+        rows = sorted(self.tree.selectionModel().selectedRows(), key=self._visual_order)
+        selected = [self.proxy.mapToSource(index) for index in rows]
         if store is None:
-            stores = [index.data(Role.STORE) for index in selected]
+            stores = [s for s in (index.data(Role.STORE) for index in selected) if s is not None]
             store = stores[0] if stores else None
-        entries = []
-        for store_of, experiment_id in self.model.experiment_ids(selected):
-            if store_of is store:
-                entry = self.model.experiment(store_of, experiment_id)
-                if entry is not None:
-                    entries.append(entry)
-        return store, entries
+        entries: dict[str, ExperimentEntry] = {}
+        for index in selected:
+            entry = self.model.entry(index)
+            if entry is not None and index.data(Role.STORE) is store:
+                entries.setdefault(entry.experiment_id, entry)
+        return store, list(entries.values())
 
-    def select_experiments(self, store: Store, experiment_ids: list[str]) -> None:
-        """Select these experiments (those still listed) and make the first one current."""
+    def focus_selection(self) -> Selection:
+        """The selected experiments as edit commands see them (empty for other rows)."""
+        return focus_of(*self.current_selection())
+
+    def select_experiments(
+        self, store: Store, experiment_ids: list[str], *, navigate: bool = True
+    ) -> None:
+        """Select these experiments (those still shown) and make the first one current.
+
+        ``navigate=False`` mirrors a page that is already open: no ``open_requested``.
+        """
         selection = QItemSelection()
         first = QModelIndex()
         for experiment_id in experiment_ids:
@@ -174,24 +177,192 @@ class Sidebar(QWidget):
             if index.isValid():
                 selection.select(index, index)
                 first = first if first.isValid() else index
-        flags = (
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows
-        )
         selection_model = self.tree.selectionModel()
-        if first.isValid():
-            selection_model.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
-        selection_model.select(selection, flags)
+        self._navigate = navigate
+        try:
+            if first.isValid():
+                selection_model.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
+            selection_model.select(
+                selection, QItemSelectionModel.SelectionFlag.ClearAndSelect | Rows
+            )
+        finally:
+            self._navigate = True
+
+    def select_store(self, store: Store) -> None:
+        """Make the store's row current (an already open store was opened again)."""
+        index = self.proxy.mapFromSource(self.model.store_index(store))
+        if index.isValid():
+            self.tree.setCurrentIndex(index)
 
     def show_message(self, text: str) -> None:
         self.message_label.setText(text)
         self.message_label.setVisible(bool(text))
 
-    # --- internals ---------------------------------------------------------------------------------
+    # --- navigation ------------------------------------------------------------------------------
+
+    def _request(self, index: QModelIndex, new_tab: bool) -> bool:
+        address = index.data(Role.ADDRESS)
+        if not isinstance(address, Address):
+            return False
+        self.open_requested.emit(index.data(Role.STORE), address, new_tab)
+        return True
+
+    def _pressed(self, _index: QModelIndex) -> None:
+        self._opened_since_press = False
+
+    def _clicked(self, index: QModelIndex) -> None:
+        if index.data(Role.KIND) != Kind.EXPERIMENT:
+            self._request(index, False)
+        elif not self._opened_since_press and self.tree.selectionModel().isSelected(index):
+            self._open_selected(index)  # a click that left the selection as it was
+
+    def _open_selected(self, index: QModelIndex) -> None:
+        """Open the selected experiments if ``index`` is one of them, else just its experiment."""
+        store, entries = self.current_selection()
+        ids = [entry.experiment_id for entry in entries]
+        if ids and self.tree.selectionModel().isSelected(index):
+            self.open_requested.emit(store, experiment_address(ids), False)
+        else:
+            self._request(index, False)
+
+    def _middle_clicked(self, index: QModelIndex) -> None:
+        self._request(index, True)
+
+    def _enter_pressed(self, index: QModelIndex) -> None:
+        if index.data(Role.KIND) == Kind.EXPERIMENT:
+            self._open_selected(index)
+        elif not self._request(index, False) and self.proxy.hasChildren(index):
+            self.tree.setExpanded(index, not self.tree.isExpanded(index))
+
+    # --- selection ---------------------------------------------------------------------------------
+
+    def _visual_order(self, index: QModelIndex) -> tuple[int, ...]:
+        path = []
+        while index.isValid():
+            path.append(index.row())
+            index = index.parent()
+        return tuple(reversed(path))
+
+    def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        if self._restoring:
+            return
+        self._normalise_selection()
+        self._emit_selection(always_focus=True)
+
+    def _normalise_selection(self) -> None:
+        """Keep either experiments of the current row's store, or the current row alone."""
+        current = self.tree.currentIndex()
+        if not current.isValid():
+            return
+        selection_model = self.tree.selectionModel()
+        store = current.data(Role.STORE)
+        if current.data(Role.KIND) == Kind.EXPERIMENT:
+            drop = [
+                index
+                for index in selection_model.selectedRows()
+                if index.data(Role.KIND) != Kind.EXPERIMENT or index.data(Role.STORE) is not store
+            ]
+        elif selection_model.isSelected(current):
+            drop = [index for index in selection_model.selectedRows() if index != current]
+        else:
+            drop = []
+        if not drop:
+            return
+        deselect = QItemSelection()
+        for index in drop:
+            deselect.select(index, index)
+        self._restoring = True
+        try:
+            selection_model.select(deselect, QItemSelectionModel.SelectionFlag.Deselect | Rows)
+        finally:
+            self._restoring = False
+
+    def _emit_selection(self, always_focus: bool) -> None:
+        store, entries = self.current_selection()
+        ids = [entry.experiment_id for entry in entries]
+        last = self._last_emitted
+        if last is None or last[0] is not store or last[1] != ids:
+            self._last_emitted = (store, ids)
+            self.experiments_selected.emit(store, ids)
+            if ids and self._navigate:
+                self._opened_since_press = True
+                self.open_requested.emit(store, experiment_address(ids), False)
+        focus = focus_of(store, entries)
+        if always_focus or focus != self._focus:
+            self._focus = focus
+            self.focus_changed.emit(focus)
+
+    # --- rows replaced under a store ----------------------------------------------------------
+
+    def _children_about_to_reset(self, store: Store) -> None:
+        self._restoring = True
+        current = self.tree.currentIndex()
+        if (
+            self.tree.selectionModel().isSelected(current)
+            and current.data(Role.STORE) is store
+            and current.data(Role.KIND) != Kind.EXPERIMENT
+        ):
+            key = self.model.row_key(self.proxy.mapToSource(current))
+            if key is not None:
+                self._kept_current[id(store)] = key
+
+    def _children_reset(self, store: Store) -> None:
+        """Expand and reselect what was expanded and selected before the rows were replaced."""
+        current = self._kept_current.pop(id(store), None)
+        expanded = self._expanded.get(id(store), set())
+        previous = self._last_emitted
+        try:
+            wanted = expanded if current is None else {*expanded, current}
+            indexes = self.model.indexes_by_key(store, wanted)
+            for key in expanded:
+                if key in indexes:
+                    self.tree.expand(self.proxy.mapFromSource(indexes[key]))
+            if previous is not None and previous[0] is store and previous[1]:
+                self.select_experiments(store, previous[1])
+            elif current is not None and current in indexes:
+                index = self.proxy.mapFromSource(indexes[current])
+                self.tree.selectionModel().setCurrentIndex(
+                    index, QItemSelectionModel.SelectionFlag.ClearAndSelect | Rows
+                )
+        finally:
+            self._restoring = False
+        if previous is not None and previous[0] is store:
+            self._emit_selection(always_focus=False)
+
+    def _rows_removed(self, parent: QModelIndex, _first: int, _last: int) -> None:
+        if parent.isValid():
+            return
+        alive = {id(store) for store in self.model.stores}
+        for kept in (self._expanded, self._kept_current):
+            for key in [key for key in kept if key not in alive]:
+                del kept[key]
+        if not self._restoring:  # a closed store: its experiments are no longer selected
+            self._emit_selection(always_focus=False)
+
+    # --- expansion, search and the context menu ------------------------------------------------
 
     def _search_changed(self, text: str) -> None:
-        self.proxy.set_search(text)
-        self.tree.expandAll()
+        self._navigate = False  # hiding selected experiments updates the selection, not the page
+        try:
+            self.proxy.set_search(text)
+        finally:
+            self._navigate = True
+        for store in self.model.stores:
+            self._expand_store(store)
+
+    def _track_expanded(self, index: QModelIndex, expanded: bool) -> None:
+        source = self.proxy.mapToSource(index)
+        store, key = source.data(Role.STORE), self.model.row_key(source)
+        if store is None or key is None:
+            return
+        keys = self._expanded.setdefault(id(store), set())
+        if expanded:
+            keys.add(key)
+        else:
+            keys.discard(key)
+
+    def _expand_store(self, store: Store) -> None:
+        self.tree.expand(self.proxy.mapFromSource(self.model.store_index(store)))
 
     def _expand_new_stores(self, parent: QModelIndex, first: int, last: int) -> None:
         if parent.isValid():
@@ -199,70 +370,15 @@ class Sidebar(QWidget):
         for row in range(first, last + 1):
             self.tree.expand(self.proxy.mapFromSource(self.model.index(row, 0)))
 
-    def _store_loaded(self, store: Store) -> None:
-        self.tree.expand(self.proxy.mapFromSource(self.model.store_index(store)))
-        self.actions_.update_state()
-
-    def _children_about_to_reset(self, _store: Store) -> None:
-        self._restoring = True
-
-    def _children_reset(self, store: Store) -> None:
-        """Reselect what was selected before the store's rows were replaced."""
-        previous = self._last_emitted
-        try:
-            if previous is not None and previous[0] is store and previous[1]:
-                self.select_experiments(store, previous[1])
-        finally:
-            self._restoring = False
-        if previous is not None and previous[0] is store:
-            self._emit_selection()
-
-    def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
-        if self._restoring:
-            return
-        self._keep_one_store()
-        self._emit_selection()
-
-    def _keep_one_store(self) -> None:
-        """Multi-select stays within the store of the current item: deselect the others."""
-        current = self.tree.currentIndex()
-        store = current.data(Role.STORE) if current.isValid() else None
-        if store is None:
-            return
-        selection_model = self.tree.selectionModel()
-        others = [i for i in selection_model.selectedRows() if i.data(Role.STORE) is not store]
-        if not others:
-            return
-        self._restoring = True
-        try:
-            for index in others:
-                selection_model.select(
-                    index,
-                    QItemSelectionModel.SelectionFlag.Deselect
-                    | QItemSelectionModel.SelectionFlag.Rows,
-                )
-        finally:
-            self._restoring = False
-
-    def _emit_selection(self) -> None:
-        store, entries = self.current_selection()
-        ids = [entry.experiment_id for entry in entries]
-        self.actions_.update_state()
-        state = (store, ids)
-        last = self._last_emitted
-        if last is not None and last[0] is store and last[1] == ids:
-            return
-        self._last_emitted = state
-        self.experiments_selected.emit(store, ids)
-
     def _context_menu(self, position: QPoint) -> None:
         index = self.tree.indexAt(position)
         if index.isValid() and not self.tree.selectionModel().isSelected(index):
             self.tree.setCurrentIndex(index)
-        self.actions_.update_state()
-        menu = QMenu(self)
-        for action in self.actions_.all_actions:
-            if action is self.actions_.refresh_action:
-                menu.addSeparator()
-            menu.addAction(action)
-        menu.popup(self.tree.viewport().mapToGlobal(position))
+        self.context_menu.clear()
+        for action in self._context_actions:
+            if action is None:
+                self.context_menu.addSeparator()
+            else:
+                self.context_menu.addAction(action)
+        if not self.context_menu.isEmpty():
+            self.context_menu.popup(self.tree.viewport().mapToGlobal(position))

@@ -1,12 +1,12 @@
-"""The Charts dock: follows the runs table's selection, hover and grouping."""
+"""The charts panel of an experiment page: curves, parallel coordinates and scatter of the runs."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, fields, replace
 
 import numpy as np
-from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from flowdeck.ui.charts.charts_view import ChartsView
 from flowdeck.ui.charts.metric_chart import MetricChart
@@ -14,7 +14,6 @@ from flowdeck.ui.charts.options import ChartOptions
 from flowdeck.ui.charts.parallel import ParallelCoordinates
 from flowdeck.ui.charts.scatter import ScatterChart
 from flowdeck.ui.charts.selection import chart_groups, chart_runs
-from flowdeck.ui.runs.model import GROUPED
 from flowdeck.ui.runs.pane import RunsPane
 from flowdeck.ui.settings import Settings
 from flowdeck.ui.tasks import TaskRunner
@@ -25,15 +24,19 @@ HIDDEN_KEY = "charts/hidden_metrics"
 TAB_KEY = "charts/tab"
 
 
-class ChartsDock(QDockWidget):
-    """Hosts the curves, parallel coordinates and scatter tabs, in step with a RunsPane."""
+class ChartsPanel(QWidget):
+    """Curves, parallel coordinates and scatter tabs of the runs a ``RunsPane`` has selected.
 
-    def __init__(
-        self, window: QMainWindow, runner: TaskRunner, runs: RunsPane, settings: Settings
-    ) -> None:
-        super().__init__("Charts", window)
+    It reads the pane through its public API (table, selection, groups) and asks for
+    selection changes with ``select_requested`` / ``focus_requested``; the page wires both.
+    """
+
+    select_requested = Signal(list)  # run ids brushed in the parallel chart
+    focus_requested = Signal(str)  # run id of a clicked curve or point
+
+    def __init__(self, runner: TaskRunner, runs: RunsPane, settings: Settings) -> None:
+        super().__init__()
         self.settings = settings
-        self.setObjectName("charts_dock")
         self.runs = runs
         self.tabs = QTabWidget(self)
         self.charts = ChartsView(runner, self.tabs)
@@ -43,7 +46,9 @@ class ChartsDock(QDockWidget):
         self.tabs.addTab(self.parallel, "Parallel coordinates")
         self.tabs.addTab(self.scatter, "Scatter")
         self.tabs.setDocumentMode(True)
-        self.setWidget(self.tabs)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
         self._brushing = False
         self._keep_charts = False
         self._compared: tuple[int, tuple[str, ...]] | None = None
@@ -58,16 +63,16 @@ class ChartsDock(QDockWidget):
         self._settle = QTimer(self, singleShot=True, interval=SELECTION_SETTLE_MS)
         self._settle.timeout.connect(self.follow_selection)
         runs.selection_changed.connect(lambda _ids: self._settle.start())
-        runs.group_combo.activated.connect(lambda _i: self._settle.start())
-        runs.metric_combo.activated.connect(lambda _i: self._settle.start())
+        runs.grouping_changed.connect(self._settle.start)
         runs.loaded.connect(lambda _n: self.charts.refresh_running())
-        self.visibilityChanged.connect(lambda visible: visible and self._settle.start())
+        runs.hovered.connect(self.charts.highlight)
         self.charts.run_clicked.connect(self.focus_run)
         self.charts.toolbar.export_requested.connect(self.export_current)
         self.charts.export_requested.connect(self.export)
-        runs.view.setMouseTracking(True)
-        runs.view.entered.connect(lambda index: self.charts.highlight(runs.model.run_id(index)))
-        runs.view.viewport().installEventFilter(self)
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)  # type: ignore[arg-type]
+        self._settle.start()
 
     def follow_selection(self) -> None:
         """Chart the runs selected in the table (nothing happens while the dock is hidden)."""
@@ -76,14 +81,15 @@ class ChartsDock(QDockWidget):
         if self._keep_charts:  # the selection came from a click in a chart
             self._keep_charts = False
             return
-        table = self.runs.model.table()
+        table = self.runs.table()
         selected = self.runs.selected_run_ids()
         current = self.tabs.currentWidget()
         if current is self.charts:
             runs, keys = chart_runs(table, selected)
             groups = None
-            if self.runs.model.mode() == GROUPED:
-                groups = chart_groups(self.runs.model.groups(), table, selected)
+            shown_groups = self.runs.groups()
+            if shown_groups is not None:
+                groups = chart_groups(shown_groups, table, selected)
             self.charts.set_selection(self.runs.store, runs, keys, groups)
         elif not self._brushing:
             found = (table.row_of(run_id) for run_id in selected)
@@ -99,30 +105,13 @@ class ChartsDock(QDockWidget):
         if set(run_ids) == set(self.runs.selected_run_ids()):
             return
         self._brushing = True  # the parallel chart keeps all its runs, faint or not
-        selection = QItemSelection()
-        for run_id in run_ids:
-            index = self.runs.model.index_of_run(run_id)
-            if index.isValid():
-                selection.select(index, index)
-        flags = (
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows
-        )
-        self.runs.view.selectionModel().select(selection, flags)
+        self.select_requested.emit(run_ids)
 
     def focus_run(self, run_id: str) -> None:
         """Select a clicked curve's (or point's) run in the table; the charts keep their runs."""
-        index = self.runs.model.index_of_run(run_id)
-        if not index.isValid():
-            return
         if self.runs.selected_run_ids() != [run_id]:
             self._keep_charts = True
-        flags = (
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows
-        )
-        self.runs.view.selectionModel().setCurrentIndex(index, flags)
-        self.runs.view.scrollTo(index)
+        self.focus_requested.emit(run_id)
         self.charts.highlight(run_id)
 
     def export_current(self) -> None:
@@ -149,18 +138,3 @@ class ChartsDock(QDockWidget):
         self.charts.toolbar.set_view_options(options)
         self.charts.toolbar.hidden_metrics = set(self.settings.value(HIDDEN_KEY, [], list))
         self.tabs.setCurrentIndex(self.settings.value(TAB_KEY, 0, int))
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if event.type() == QEvent.Type.Leave:
-            self.charts.highlight(None)
-        return False
-
-
-def add_charts_dock(
-    window: QMainWindow, runner: TaskRunner, runs: RunsPane, settings: Settings
-) -> ChartsDock:
-    """Create the dock at the bottom of ``window``, sized to a good share of its height."""
-    dock = ChartsDock(window, runner, runs, settings)
-    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-    window.resizeDocks([dock], [max(300, window.height() // 2)], Qt.Orientation.Vertical)
-    return dock

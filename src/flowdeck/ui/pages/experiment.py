@@ -1,0 +1,181 @@
+"""The experiment page (``experiment/<id>[,<id>…]``): the runs table with charts below it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QSplitter, QVBoxLayout
+
+from flowdeck.core.addresses import Address, experiment_address, run_address
+from flowdeck.core.context import Item, Selection
+from flowdeck.core.errors import NotFound
+from flowdeck.core.task_state import TaskState
+from flowdeck.store.base import Store
+from flowdeck.ui.charts.panel import ChartsPanel
+from flowdeck.ui.edit.run_ref import DELETED
+from flowdeck.ui.runs.pane import RunsPane
+from flowdeck.ui.shell.page import Page, Shell
+from flowdeck.ui.shell.page_types import page_type
+
+CHARTS_VISIBLE_KEY = "charts/visible"
+SPLIT_KEY = "experiment_page/split"
+SUMMARIES_KEY = "metric_summaries"
+
+
+def _experiment_names(state: TaskState, store: Store, experiment_ids: tuple[str, ...]) -> list[str]:
+    """The names of the experiments, in order; ``NotFound`` names the missing ones."""
+    frame = store.experiments(view="all")
+    names = dict(zip(frame["experiment_id"].astype(str), frame["name"], strict=True))
+    missing = [i for i in experiment_ids if i not in names]
+    if missing:
+        which = ", ".join(missing)
+        raise NotFound(f"There is no experiment with ID {which} in {store.display_name}.")
+    return [str(names[i]) for i in experiment_ids]
+
+
+@page_type
+class ExperimentPage(Page):
+    """Runs of one or more experiments of a store, and the charts of the selected runs."""
+
+    family = "experiment"
+    status = Signal(str)  # short texts for the status bar
+
+    def __init__(self, shell: Shell, store: Store, address: Address) -> None:
+        super().__init__(shell, store, address)
+        self.experiment_ids = list(address.ids)
+        self.names: list[str] = []
+        self.runs = RunsPane(shell.runner, shell.settings, self)
+        self.runs.with_summaries = shell.settings.value(SUMMARIES_KEY, False, bool)
+        self.charts_panel = ChartsPanel(shell.runner, self.runs, shell.settings)
+        self.charts = self.charts_panel.charts
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.addWidget(self.runs)
+        self.splitter.addWidget(self.charts_panel)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        saved_split = shell.settings.value(SPLIT_KEY, [], list)
+        if len(saved_split) == 2:
+            self.splitter.setSizes([int(size) for size in saved_split])
+        self.charts_panel.setVisible(shell.settings.value(CHARTS_VISIBLE_KEY, True, bool))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+        self._connect()
+        if address.filter:
+            self.runs.filter_bar.set_filter_text(address.filter)
+            self.runs.filter_bar.apply_filter()
+
+    def _connect(self) -> None:
+        runs = self.runs
+        runs.loaded.connect(self._runs_loaded)
+        runs.load_failed.connect(self._runs_failed)
+        runs.message.connect(self.status.emit)
+        runs.selection_changed.connect(lambda _ids: self.selection_changed.emit(self.selection()))
+        runs.filter_applied.connect(self._filter_applied)
+        runs.activated.connect(
+            lambda run_id, new_tab: self.open_requested.emit(run_address(run_id), new_tab)
+        )
+        self.charts_panel.select_requested.connect(runs.select_runs)
+        self.charts_panel.focus_requested.connect(runs.focus_run)
+        self.charts.message.connect(self.status.emit)
+        self.charts.drawn.connect(self._charts_drawn)
+        self.splitter.splitterMoved.connect(
+            lambda _pos, _index: self.shell.settings.set_value(SPLIT_KEY, self.splitter.sizes())
+        )
+
+    # --- loading -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.begin_loading()
+        self.shell.runner.submit(
+            _experiment_names,
+            self.store,
+            tuple(self.experiment_ids),
+            key="names",
+            owner=self,
+            store=self.store,
+            label="Reading experiment names",
+            on_result=self._named,
+            on_error=lambda error, _tb: self.fail(error),
+        )
+
+    def _named(self, names: list[str]) -> None:
+        self.names = names
+        self.set_title(", ".join(names) if len(names) <= 3 else f"{len(names)} experiments")
+        self.runs.set_source(self.store, self.experiment_ids)
+
+    def _runs_loaded(self, count: int) -> None:
+        seconds = self.runs.last_load_seconds
+        self.status.emit(f"Loaded {count} run{'s' * (count != 1)} in {seconds:.2f} s")
+        if self.loading:
+            self.finish_loading()
+
+    def _runs_failed(self, text: str) -> None:
+        self.status.emit(text)
+        if self.loading:
+            self.fail(text)
+
+    def _charts_drawn(self) -> None:
+        runs, charts = len(self.charts.runs), len(self.charts.charts)
+        if runs and charts:
+            self.status.emit(f"Charted {runs} runs, {charts} metrics")
+
+    def refresh(self) -> None:
+        if not self.names:
+            self.start()
+        else:
+            self.runs.reload(keep_view=True)
+
+    def _filter_applied(self, text: str) -> None:
+        self.address = experiment_address(self.experiment_ids, text)
+        self.address_changed.emit(self.address)
+
+    # --- charts --------------------------------------------------------------------------------
+
+    @property
+    def charts_visible(self) -> bool:
+        return not self.charts_panel.isHidden()
+
+    def set_charts_visible(self, visible: bool, curves: bool = False) -> None:
+        """Show or hide the charts (remembered); ``curves`` also switches to the curves tab."""
+        self.charts_panel.setVisible(visible)
+        self.shell.settings.set_value(CHARTS_VISIBLE_KEY, visible)
+        if visible and curves:
+            self.charts_panel.tabs.setCurrentWidget(self.charts)
+            height = max(self.height(), 400)
+            self.splitter.setSizes([int(height * 0.3), int(height * 0.7)])
+        if visible:
+            QTimer.singleShot(0, self.charts_panel.follow_selection)
+
+    def set_summaries(self, shown: bool) -> None:
+        if self.runs.with_summaries != shown:
+            self.runs.with_summaries = shown
+            self.runs.reload(keep_view=True)
+
+    # --- context -------------------------------------------------------------------------------
+
+    def selection(self) -> Selection:
+        items = tuple(
+            Item(ref.run_id, ref.name, ref.lifecycle_stage == DELETED, ref.artifact_uri or "")
+            for ref in self.runs.selected_refs()
+        )
+        return Selection("run", self.store, items)
+
+    def shows(self, change: Any) -> bool:
+        if change.kind == "run":
+            return True
+        return change.kind == "experiment" and bool(set(change.ids) & set(self.experiment_ids))
+
+    def apply_change(self, store: Store, change: Any) -> None:
+        if store is not self.store or not self.shows(change):
+            return
+        if change.kind == "experiment" and change.action == "rename":
+            self.start()  # a new title; the runs reload after it
+        else:
+            self.runs.reload(keep_view=True)
+
+    def close_page(self) -> None:
+        self.runs.save_layout()
+        super().close_page()

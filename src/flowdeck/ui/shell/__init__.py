@@ -1,0 +1,1 @@
+"""The app shell: page host, navigation, context, commands, write path and jobs."""

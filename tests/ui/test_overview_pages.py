@@ -1,0 +1,452 @@
+"""Overview pages (runs, registry, logged models, traces, servers) on stores written by MLflow."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
+
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
+from PySide6.QtWidgets import QLabel, QTableWidget, QWidget  # noqa: E402
+
+import flowdeck.ui.pages.overview  # noqa: E402, F401 - registers the overview pages
+from flowdeck.core.addresses import model_address, parse_address, run_address  # noqa: E402
+from flowdeck.store import open_store  # noqa: E402
+from flowdeck.store.base import Store  # noqa: E402
+from flowdeck.store.writer_core import Change  # noqa: E402
+from flowdeck.ui.pages.overview_widgets import LinkButton, LinkTable  # noqa: E402
+from flowdeck.ui.settings import Settings  # noqa: E402
+from flowdeck.ui.shell.context import Context  # noqa: E402
+from flowdeck.ui.shell.page import Page, Shell  # noqa: E402
+from flowdeck.ui.shell.page_types import PAGE_TYPES, create_page  # noqa: E402
+from flowdeck.ui.shell.writes import WritePath  # noqa: E402
+from flowdeck.ui.tasks import TaskRunner  # noqa: E402
+
+BOLD_RUN = "<b>bold</b> run"
+MODEL = "<i>clf<i> & co"
+LOGGED = "<u>lm<u>"
+SPAN = "<b>agent</b>"
+EXPERIMENT = "<b>exp</b>"
+SHOTS = Path("/tmp/pages")
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    experiment_id: str
+    run_ids: tuple[str, str]
+    model_id: str
+    trace_id: str
+
+
+def _write_sqlite(folder: Path) -> Written:
+    import mlflow
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    experiment_id = client.create_experiment(EXPERIMENT, artifact_location=str(folder / "art"))
+    run_ids = []
+    for index, name in enumerate([BOLD_RUN, "plain-run"]):
+        run_id = client.create_run(experiment_id, run_name=name).info.run_id
+        client.log_param(run_id, "lr", f"0.0{index + 1}")
+        client.log_param(run_id, "optimizer", "adam")
+        client.log_metric(run_id, "loss", 0.5 - index * 0.1, step=3)
+        client.set_tag(run_id, "team", "vision")
+        client.log_text(run_id, f"hello {index}", "notes/readme.txt")
+        client.set_terminated(run_id)
+        run_ids.append(run_id)
+    client.log_text(run_ids[0], "top", "summary.txt")
+    client.create_registered_model(MODEL, description="First line\nsecond line")
+    version = client.create_model_version(MODEL, f"runs:/{run_ids[0]}/model", run_id=run_ids[0])
+    client.set_registered_model_alias(MODEL, "champion", version.version)
+    logged = client.create_logged_model(experiment_id, name=LOGGED, source_run_id=run_ids[1])
+    previous = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        mlflow.genai.register_prompt(name="greeting", template="Hello {{name}}")
+        root = client.start_trace(SPAN, experiment_id=experiment_id, inputs={"question": "hi"})
+        child = client.start_span("retrieve", root.trace_id, root.span_id)
+        time.sleep(0.01)
+        client.end_span(root.trace_id, child.span_id)
+        client.end_trace(root.trace_id, outputs={"answer": "hello"})
+        trace_id = root.trace_id
+        mlflow.flush_trace_async_logging()
+    finally:
+        mlflow.set_tracking_uri(previous[0])
+        mlflow.set_registry_uri(previous[1])
+    return Written(folder / "mlflow.db", experiment_id, tuple(run_ids), logged.model_id, trace_id)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Written:
+    return _write_sqlite(tmp_path_factory.mktemp("overview"))
+
+
+@pytest.fixture(scope="module")
+def file_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An mlruns folder with one run and no traces."""
+    from mlflow import MlflowClient
+
+    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    path = tmp_path_factory.mktemp("files") / "mlruns"
+    client = MlflowClient(tracking_uri=str(path))
+    experiment_id = client.create_experiment("plain")
+    client.set_terminated(client.create_run(experiment_id).info.run_id)
+    return path
+
+
+@pytest.fixture
+def store(written: Written) -> Store:
+    opened = open_store(written.path)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def shell(qapp, fail_on_qt_warnings) -> Shell:  # noqa: ANN001
+    runner = TaskRunner()
+    context = Context()
+    yield Shell(
+        runner=runner, settings=Settings(), context=context, writes=WritePath(runner, context)
+    )
+    runner.cancel_all()
+    runner.wait_idle()
+
+
+def opened(qtbot, shell: Shell, store: Store | None, text: str) -> Page:  # noqa: ANN001
+    page = create_page(shell, store, parse_address(text))  # type: ignore[arg-type]
+    qtbot.addWidget(page)
+    page.resize(1000, 600)
+    with qtbot.waitSignal(page.loaded, timeout=15000):
+        page.start()
+    assert page.error is None
+    return page
+
+
+def failure(qtbot, shell: Shell, store: Store, text: str) -> tuple[str, bool]:  # noqa: ANN001
+    page = create_page(shell, store, parse_address(text))
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.failed, timeout=15000) as blocker:
+        page.start()
+    assert page.message.text() == blocker.args[0]
+    return blocker.args[0], blocker.args[1]
+
+
+def cells(table: QTableWidget) -> list[list[str]]:
+    return [
+        [table.item(row, column).text() for column in range(table.columnCount())]
+        for row in range(table.rowCount())
+    ]
+
+
+def fact_widget(page: Page, name: str) -> QWidget:
+    """The value widget of a fact under the page's heading."""
+    layout = page.facts
+    for row in range(layout.rowCount()):
+        if layout.itemAt(row, layout.ItemRole.LabelRole).widget().text() == f"{name}:":
+            return layout.itemAt(row, layout.ItemRole.FieldRole).widget()
+    raise AssertionError(f"no fact {name!r}")
+
+
+def fact(page: Page, name: str) -> str:
+    """The text a user reads in a fact ('&&' on a button shows as '&')."""
+    value = fact_widget(page, name)
+    return value.text().replace("&&", "&") if isinstance(value, LinkButton) else value.text()
+
+
+def cell_centre(table: QTableWidget, row: int, column: int) -> QPoint:
+    return table.visualRect(table.model().index(row, column)).center()
+
+
+def all_plain(page: Page) -> None:
+    for label in page.findChildren(QLabel):
+        assert label.textFormat() == Qt.TextFormat.PlainText, label.text()
+
+
+# --- runs ------------------------------------------------------------------------------------------
+
+
+def test_run_page_shows_the_run_as_typed(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    page = opened(qtbot, shell, store, f"run/{written.run_ids[0]}")
+
+    assert page.title() == BOLD_RUN
+    assert page.heading.text() == BOLD_RUN
+    all_plain(page)
+    assert fact(page, "Run ID") == written.run_ids[0]
+    assert fact(page, "Experiment") == EXPERIMENT
+    assert fact(page, "Status") == "FINISHED"
+    assert cells(page.params.table) == [["lr", "0.01"], ["optimizer", "adam"]]
+    assert cells(page.metrics.table)[0][:3] == ["loss", "0.5", "3"]
+    assert ["team", "vision"] in cells(page.tags.table)
+    assert cells(page.artifacts.table) == [["notes/", "folder"], ["summary.txt", "3 B"]]
+    assert page.tabs.tabText(0) == "Params (2)"
+    assert page.selection().ids == [written.run_ids[0]]
+    assert "description editing" in page.next_label.text()
+    assert page.shows(Change("run", (written.run_ids[0],), "rename"))
+    assert not page.shows(Change("run", (written.run_ids[1],), "rename"))
+
+
+def test_run_artifacts_page_lists_the_folder_or_names_the_file(
+    qtbot, shell, store, written
+) -> None:  # noqa: ANN001
+    run_id = written.run_ids[1]
+    folder = opened(qtbot, shell, store, f"run/{run_id}/artifacts/notes")
+    assert folder.title() == "plain-run"
+    assert folder.tabs.currentWidget() is folder.artifacts
+    assert cells(folder.artifacts.table) == [["..", "parent folder"], ["readme.txt", "7 B"]]
+    assert folder.artifacts.note.text() == "Folder: notes/"
+
+    file = opened(qtbot, shell, store, f"run/{run_id}/artifacts/notes/readme.txt")
+    table = file.artifacts.table
+    assert cells(table)[1] == ["readme.txt", "7 B"]
+    assert table.item(1, 0).font().bold()
+    assert table.selectionModel().isRowSelected(1)
+    assert "names the file readme.txt" in file.artifacts.note.text()
+
+    with qtbot.waitSignal(file.open_requested) as blocker:
+        qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell_centre(table, 0, 0))
+    assert blocker.args == [run_address(run_id, ""), False]
+
+
+def test_a_file_at_the_artifact_root_is_selected(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    page = opened(qtbot, shell, store, f"run/{written.run_ids[0]}/artifacts/summary.txt")
+    table = page.artifacts.table
+    assert cells(table) == [["notes/", "folder"], ["summary.txt", "3 B"]]
+    assert table.selectionModel().isRowSelected(1)
+    assert page.artifacts.note.text().startswith("Folder: the run's artifact root.")
+
+
+def test_run_page_refreshes_after_a_write_to_its_run(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    run_id = written.run_ids[1]
+    page = opened(qtbot, shell, store, f"run/{run_id}")
+    shell.context.changed.connect(page.apply_change)  # as the window does for every page
+    with qtbot.waitSignal(page.loaded, timeout=15000):
+        shell.writes.write(
+            store, lambda writer: writer.set_run_tag(run_id, "stage", "new"), "Tagged."
+        )
+    assert ["stage", "new"] in cells(page.tags.table)
+    assert not page.loading
+
+
+def test_unknown_run_or_artifact_names_nothing(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    assert failure(qtbot, shell, store, "run/abc") == (
+        "There is no run with ID abc in mlflow.db.",
+        True,
+    )
+    text, missing = failure(qtbot, shell, store, f"run/{written.run_ids[0]}/artifacts/nope.txt")
+    assert missing and "has no artifact 'nope.txt'" in text
+
+
+def test_compare_page_puts_params_side_by_side(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    first, second = written.run_ids
+    page = opened(qtbot, shell, store, f"compare/{first},{second}")
+
+    assert page.title() == "Compare 2 runs"
+    table = page.table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers == ["", BOLD_RUN, "plain-run"]
+    rows = cells(table)
+    assert ["lr", "0.01", "0.02"] in rows
+    assert ["optimizer", "adam", "adam"] in rows
+    lr_row = rows.index(["lr", "0.01", "0.02"])
+    assert table.item(lr_row, 1).font().bold()
+    assert not table.item(rows.index(["optimizer", "adam", "adam"]), 1).font().bold()
+    assert page.shows(Change("run", (second,), "rename"))
+
+    text, missing = failure(qtbot, shell, store, f"compare/{first},nope")
+    assert (text, missing) == ("There is no run with ID nope in mlflow.db.", True)
+
+
+# --- registry -----------------------------------------------------------------------------------------
+
+
+def test_models_page_lists_models_and_prompts_apart(qtbot, shell, store) -> None:  # noqa: ANN001
+    page = opened(qtbot, shell, store, "models")
+
+    assert page.title() == "Models"
+    row = cells(page.models.table)[0]
+    assert row[:3] == [MODEL, "v1", "@champion → v1"]
+    assert row[4] == "First line"
+    assert [r[0] for r in cells(page.prompts.table)] == ["greeting"]
+    assert page.prompts.caption.text() == "Prompts (1)"
+    assert page.shows(Change("model_version", (f"{MODEL}/1",), "set_tag"))
+    assert not page.shows(Change("run", ("x",), "rename"))
+
+    table = page.models.table
+    with qtbot.waitSignal(page.open_requested) as blocker:
+        qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell_centre(table, 0, 0))
+    assert blocker.args == [model_address(MODEL), False]
+
+
+def test_model_page_links_each_version_to_its_source_run(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    page = opened(qtbot, shell, store, model_address(MODEL).__str__())
+
+    assert page.title() == MODEL
+    assert page.heading.text() == MODEL
+    assert fact(page, "Description") == "First line\nsecond line"
+    table: LinkTable = page.versions.table
+    assert cells(table) == [
+        ["v1", "@champion", "None", "READY", written.run_ids[0], cells(table)[0][5]]
+    ]
+    point = cell_centre(table, 0, 4)
+    with qtbot.waitSignal(page.open_requested) as blocker:
+        qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert blocker.args == [run_address(written.run_ids[0]), False]
+    with qtbot.waitSignal(page.open_requested) as blocker:
+        qtbot.mouseDClick(
+            table.viewport(),
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.ControlModifier,
+            pos=point,
+        )
+    assert blocker.args == [run_address(written.run_ids[0]), True]
+    with qtbot.waitSignal(page.open_requested) as blocker:
+        qtbot.mouseClick(
+            table.viewport(), Qt.MouseButton.MiddleButton, pos=cell_centre(table, 0, 0)
+        )
+    assert blocker.args == [model_address(MODEL, "1"), True]
+
+
+def test_model_version_page_shows_its_source_run(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    page = opened(qtbot, shell, store, str(model_address(MODEL, "1")))
+
+    assert page.title() == f"{MODEL} v1"
+    assert fact(page, "Model") == MODEL
+    assert fact(page, "Aliases") == "@champion"
+    assert fact(page, "Source run") == f"{BOLD_RUN} ({written.run_ids[0]})"
+    button = fact_widget(page, "Source run")
+    with qtbot.waitSignal(page.open_requested) as blocker:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert blocker.args == [run_address(written.run_ids[0]), False]
+    with qtbot.waitSignal(page.open_requested) as blocker:
+        qtbot.mouseClick(button, Qt.MouseButton.MiddleButton)
+    assert blocker.args == [run_address(written.run_ids[0]), True]
+    assert page.tags.note.text() == "This version has no tags."
+
+
+def test_unknown_model_or_version_names_nothing(qtbot, shell, store) -> None:  # noqa: ANN001
+    assert failure(qtbot, shell, store, "model/nope") == (
+        "There is no registered model named 'nope' in mlflow.db.",
+        True,
+    )
+    assert failure(qtbot, shell, store, str(model_address(MODEL, "9"))) == (
+        f"Registered model '{MODEL}' has no version 9 in mlflow.db.",
+        True,
+    )
+
+
+def test_logged_model_pages(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    listing = opened(qtbot, shell, store, f"logged-models/{written.experiment_id}")
+    assert listing.title() == "Logged models"
+    row = cells(listing.models.table)[0]
+    assert row[:3] == [LOGGED, written.model_id, "PENDING"]
+    assert row[4] == written.run_ids[1]
+
+    page = opened(qtbot, shell, store, f"logged-model/{written.model_id}")
+    assert page.title() == LOGGED
+    assert fact(page, "Source run") == written.run_ids[1]
+    assert fact(page, "Experiment") == EXPERIMENT
+
+    assert failure(qtbot, shell, store, "logged-model/m-nope") == (
+        "There is no logged model with ID m-nope in mlflow.db.",
+        True,
+    )
+    assert failure(qtbot, shell, store, "logged-models/999")[1] is True
+
+
+# --- traces ------------------------------------------------------------------------------------------
+
+
+def test_traces_page_lists_traces_and_honours_the_filter(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    page = opened(qtbot, shell, store, f"traces/{written.experiment_id}")
+    assert page.title() == f"Traces — {EXPERIMENT}"
+    row = cells(page.traces.table)[0]
+    assert row[:4] == [written.trace_id, SPAN, '{"question": "hi"}', "OK"]
+
+    text, missing = failure(qtbot, shell, store, f"traces/{written.experiment_id}?filter=nonsense")
+    assert not missing and text.startswith("Invalid")
+
+    filtered = opened(
+        qtbot, shell, store, f"traces/{written.experiment_id}?filter=trace.status%20%3D%20'ERROR'"
+    )
+    assert filtered.traces.note.text() == "No traces match the filter."
+    assert fact(filtered, "Filter") == "trace.status = 'ERROR'"
+    assert filtered.shows(Change("trace", (written.trace_id,), "set_tag"))
+
+
+def test_trace_page_lists_spans_indented(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    page = opened(qtbot, shell, store, f"trace/{written.trace_id}")
+
+    assert page.title() == SPAN
+    assert page.heading.text() == SPAN
+    spans = [row[0] for row in cells(page.spans.table)]
+    assert spans == [SPAN, "    retrieve"]
+    assert fact(page, "State") == "OK"
+    assert failure(qtbot, shell, store, "trace/tr-nope") == (
+        "There is no trace with ID tr-nope in mlflow.db.",
+        True,
+    )
+
+
+def test_a_file_store_without_traces_says_so(qtbot, shell, file_store_path) -> None:  # noqa: ANN001
+    files = open_store(file_store_path)
+    experiment_id = str(files.experiments()["experiment_id"].iloc[-1])
+    page = opened(qtbot, shell, files, f"traces/{experiment_id}")
+    assert page.traces.note.text() == "This experiment has no traces."
+    assert page.traces.table.isHidden()
+    text, missing = failure(qtbot, shell, files, "trace/tr-nope")
+    assert missing and text == f"There is no trace with ID tr-nope in {files.display_name}."
+
+
+def test_servers_page_needs_no_store(qtbot, shell) -> None:  # noqa: ANN001
+    page = opened(qtbot, shell, None, "servers")
+    assert page.title() == "Servers"
+    texts = [label.text() for label in page.findChildren(QLabel)]
+    assert "No local model servers are running." in texts
+    assert "serving feature" in page.next_label.text()
+
+
+def test_every_page_type_is_registered_and_readable(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    first, second = written.run_ids
+    addresses = {
+        "run": f"run/{first}",
+        "compare": f"compare/{first},{second}",
+        "models": "models",
+        "model": str(model_address(MODEL)),
+        "model-version": str(model_address(MODEL, "1")),
+        "logged-models": f"logged-models/{written.experiment_id}",
+        "logged-model": f"logged-model/{written.model_id}",
+        "traces": f"traces/{written.experiment_id}",
+        "trace": f"trace/{written.trace_id}",
+        "servers": "servers",
+    }
+    assert set(PAGE_TYPES) >= {*addresses, "experiment"}
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for family, text in addresses.items():
+        page = opened(qtbot, shell, None if family == "servers" else store, text)
+        assert page.family == family
+        all_plain(page)
+        page.show()
+        qtbot.waitExposed(page)
+        assert page.grab().save(str(SHOTS / f"{family}.png"))
+        page.hide()
+    extra = opened(qtbot, shell, store, f"run/{first}/artifacts/notes/readme.txt")
+    extra.show()
+    qtbot.waitExposed(extra)
+    assert extra.grab().save(str(SHOTS / "run-artifacts.png"))
+    extra.hide()
+    missing = create_page(shell, store, parse_address("model/nope"))
+    qtbot.addWidget(missing)
+    missing.resize(1000, 600)
+    with qtbot.waitSignal(missing.failed, timeout=15000):
+        missing.start()
+    missing.show()
+    qtbot.waitExposed(missing)
+    assert missing.grab().save(str(SHOTS / "failed.png"))
