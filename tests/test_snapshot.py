@@ -150,3 +150,13 @@ def test_charts_of_a_filter_matching_nothing_do_not_wait_forever(store_path, tmp
     )
     assert result.returncode == 0, result.stderr
     assert output.read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_an_invalid_filter_exits_2_in_plain_words(store_path, tmp_path):
+    output = tmp_path / "bad.png"
+    for extra in (["--experiment", "vision", "--filter", "metrics.loss <<< 1"],
+                  ["--page", "experiment/1?filter=metrics.loss%20%3C%3C%3C%201"]):
+        result = run_flowdeck(tmp_path, str(store_path), *extra, "--screenshot", str(output))
+        assert result.returncode == 2, result.stderr
+        assert "invalid filter" in result.stderr and "Traceback" not in result.stderr
+        assert not output.exists()

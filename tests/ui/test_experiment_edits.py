@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from tests.helpers.windows import close_window, open_store, shown_window
 
 from flowdeck.store.base import Store
 from flowdeck.ui.edit import ConfirmChangesDialog, DescriptionEditor, NameDialog, TagsEditor
@@ -45,21 +46,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict
 
 @pytest.fixture
 def window(qtbot, fail_on_qt_warnings):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1000, 650)
-    window.show()
+    window = shown_window(qtbot, (1000, 650))
     yield window
-    window.runner.cancel_all()
-    window.runner.wait_idle(5000)
-
-
-def open_store(qtbot, window: MainWindow, location: Path) -> Store:
-    with qtbot.waitSignal(window.sidebar.model.store_loaded, timeout=TIMEOUT) as listed:
-        window.open_location(str(location))
-    store = listed.args[0]
-    qtbot.waitUntil(lambda: id(store) in window.context.state.read_only, timeout=TIMEOUT)
-    return store
+    close_window(window)
 
 
 def focus_experiment(qtbot, window: MainWindow, store: Store, experiment_id: str) -> None:

@@ -371,7 +371,7 @@ def test_traces_page_lists_traces_and_honours_the_filter(qtbot, shell, store, wr
     assert row[:4] == [written.trace_id, SPAN, '{"question": "hi"}', "OK"]
 
     text, missing = failure(qtbot, shell, store, f"traces/{written.experiment_id}?filter=nonsense")
-    assert not missing and text.startswith("Invalid")
+    assert missing and text.startswith("Invalid")  # a malformed address: the CLI exits 2
 
     filtered = opened(
         qtbot, shell, store, f"traces/{written.experiment_id}?filter=trace.status%20%3D%20'ERROR'"

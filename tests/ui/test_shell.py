@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QGuiApplication, QMouseEvent
 from PySide6.QtWidgets import QApplication
+from tests.helpers.windows import close_window, open_store, shown_window
 
 from flowdeck.core.addresses import Address, experiment_address, parse_address, run_address
 from flowdeck.core.context import Item, Selection
@@ -51,26 +52,14 @@ def db(template, tmp_path: Path) -> Path:
     return target
 
 
-def make_window(qtbot) -> MainWindow:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1100, 700)
-    window.show()
-    return window
+make_window = shown_window
 
 
 @pytest.fixture
 def window(qtbot, fail_on_qt_warnings):
-    window = make_window(qtbot)
+    window = shown_window(qtbot)
     yield window
-    window.runner.cancel_all()
-    window.runner.wait_idle(5000)
-
-
-def open_store(qtbot, window: MainWindow, location: Path) -> Store:
-    with qtbot.waitSignal(window.sidebar.model.store_loaded, timeout=TIMEOUT) as listed:
-        window.open_location(str(location))
-    return listed.args[0]
+    close_window(window)
 
 
 def open_page(qtbot, window: MainWindow, store: Store, address, new_tab: bool = False):

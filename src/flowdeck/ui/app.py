@@ -85,8 +85,9 @@ def run_app(
     install_exception_hooks(app)
     if location:
         preload_backend(location)
-    if filter_string:
-        check_run_filter(filter_string)  # its first use imports MLflow's parser: before show()
+    if filter_string or _filtered_page_ahead(page, settings):
+        # the parser's first use imports MLflow's (about a second): before show()
+        check_run_filter(filter_string or "params.warm_up = '1'")
     import flowdeck.ui.pages  # noqa: F401 - page types, before the window shows
 
     window = MainWindow(settings)
@@ -115,6 +116,15 @@ def run_app(
     if location:
         window.open_location(location)
     return app.exec()
+
+
+def _filtered_page_ahead(page: str | None, settings: Settings) -> bool:
+    """Whether a page about to open (asked for, or a tab coming back) carries a filter."""
+    from flowdeck.ui.shell.session import TABS_KEY
+
+    saved = settings.value(TABS_KEY, [], list)
+    addresses = [page or ""] + [str(e.get("address", "")) for e in saved if isinstance(e, dict)]
+    return any("?filter=" in address for address in addresses)
 
 
 def open_when_ready(

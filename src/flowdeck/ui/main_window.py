@@ -45,6 +45,18 @@ from flowdeck.ui.sidebar import Sidebar
 from flowdeck.ui.sidebar.model import rich_tooltip
 from flowdeck.ui.tasks import TaskRunner
 
+RUN_CONTEXT_COMMANDS = (
+    "run.open",
+    "run.compare",
+    "item.rename",
+    "item.tags",
+    "item.description",
+    "item.delete",
+    "item.restore",
+    "run.copy_id",
+    "run.copy_artifact_uri",
+    "runs.export",
+)
 SIDEBAR_BUTTONS = {  # command id -> edit it runs, on the sidebar's own selection
     "experiment.create": "create_experiment",
     "item.rename": "rename",
@@ -282,16 +294,11 @@ class MainWindow(RunAndViewCommands, QMainWindow):
         page.selection_changed.connect(lambda selection, p=page: self._page_selection(p, selection))
         page.failed.connect(lambda text, _missing: self.statusBar().showMessage(text))
         page.loaded.connect(lambda p=page: self.page_loaded.emit(p))
+        page.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        page.busy_changed.connect(lambda _busy, p=page: self._busy_changed(p))
+        page.add_context_actions([self.commands.action(i) for i in RUN_CONTEXT_COMMANDS])
         if isinstance(page, ExperimentPage):
-            page.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
-            page.runs.loading_changed.connect(self._loading_changed)
             page.runs.loaded.connect(lambda _n: self._warm_filter_parser_later())
-            view = page.runs.view
-            view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-            for command_id in ("run.open", "run.compare", "item.rename", "item.tags",
-                               "item.description", "item.delete", "item.restore",
-                               "run.copy_id", "run.copy_artifact_uri", "runs.export"):
-                view.addAction(self.commands.action(command_id))
 
     def _page_selection(self, page: Page, selection: Any) -> None:
         if page is self.host.current_page():
@@ -310,7 +317,7 @@ class MainWindow(RunAndViewCommands, QMainWindow):
             if selection:
                 self.context.set_focus(selection)
         self._update_store_state()
-        self._loading_changed(bool(page and page.loading))
+        self._busy_changed(page)
 
     def _focus_moved(self, _old: QWidget | None, new: QWidget | None) -> None:
         """Edit commands act on the sidebar's experiments or the page's runs: whichever has focus."""
@@ -340,10 +347,9 @@ class MainWindow(RunAndViewCommands, QMainWindow):
             self.sidebar.model.refresh(store)
 
     def cancel_page_load(self) -> None:
-        page = self.current_experiment_page()
+        page = self.host.current_page()
         if page is not None:
-            page.runs.cancel_load()
-            page.charts.cancel_load()
+            page.cancel_loads()
 
     def cycle_tabs(self, step: int) -> None:
         count = self.host.count()
@@ -376,29 +382,28 @@ class MainWindow(RunAndViewCommands, QMainWindow):
 
     # --- status ------------------------------------------------------------------------------
 
-    def _loading_changed(self, loading: bool) -> None:
-        page = self.current_experiment_page()
-        loading = bool(page is not None and page.runs.loading)
-        if loading:
+    def _busy_changed(self, page: Page | None) -> None:
+        if page is not self.host.current_page():
+            return
+        busy = page is not None and page.busy
+        if busy:
             self.progress.setRange(0, 0)
-            self.statusBar().showMessage("Loading runs…")
-        self.progress.setVisible(loading)
-        self.cancel_button.setVisible(loading)
+            self.statusBar().showMessage("Loading…")
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
 
     def _progress(self, text: str, done: int, total: int) -> None:
-        page = self.current_experiment_page()
-        if page is not None and page.runs.loading and total > 0:
+        page = self.host.current_page()
+        if page is not None and page.busy and total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
             if text:
                 self.statusBar().showMessage(text)
 
     def _auto_refresh(self) -> None:
-        if not self.commands.action("view.auto_refresh").isChecked():
-            return
-        for page in self.host.pages():
-            if isinstance(page, ExperimentPage) and not page.runs.loading and page.runs.has_running():
-                page.runs.reload(keep_view=True)
+        if self.commands.action("view.auto_refresh").isChecked():
+            for page in self.host.pages():
+                page.auto_refresh()
 
     def _warm_filter_parser_later(self) -> None:
         if not self._filter_parser_warmed:

@@ -109,13 +109,11 @@ class Snapshot(QObject):
         window.open_location(location)
 
     def _filter_is_valid(self) -> bool:
-        from flowdeck.core.errors import InvalidFilter
         from flowdeck.core.filter_check import check_run_filter
 
-        try:
-            check_run_filter(self.request.filter_string)
-        except InvalidFilter as error:
-            self._fail(2, f"invalid filter: {error.message}")
+        problem = check_run_filter(self.request.filter_string)
+        if problem is not None:
+            self._fail(2, f"invalid filter: {problem.message}")
             return False
         return True
 
@@ -155,7 +153,9 @@ class Snapshot(QObject):
         self.page = page
         page.loaded.connect(self._page_loaded)
         page.failed.connect(lambda text, missing: self._fail(2 if missing else 1, text))
-        if not page.loading and page.error is None:
+        if page.error is not None:  # it failed while starting
+            self._fail(2 if page.names_nothing else 1, page.error)
+        elif not page.loading:
             QTimer.singleShot(0, self._page_loaded)
 
     def _page_loaded(self) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QVBoxLayout
 
 from flowdeck.core.addresses import Address, experiment_address, run_address
 from flowdeck.core.context import Item, Selection
-from flowdeck.core.errors import NotFound
+from flowdeck.core.errors import InvalidFilter, NotFound
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import Store
 from flowdeck.ui.charts.panel import ChartsPanel
@@ -39,7 +39,6 @@ class ExperimentPage(Page):
     """Runs of one or more experiments of a store, and the charts of the selected runs."""
 
     family = "experiment"
-    status = Signal(str)  # short texts for the status bar
 
     def __init__(self, shell: Shell, store: Store, address: Address) -> None:
         super().__init__(shell, store, address)
@@ -63,15 +62,20 @@ class ExperimentPage(Page):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
         self._connect()
+        self._filter_problem: str | None = None
         if address.filter:
-            self.runs.filter_bar.set_filter_text(address.filter)
-            self.runs.filter_bar.apply_filter()
+            bar = self.runs.filter_bar
+            bar.set_filter_text(address.filter)
+            if not bar.apply_filter():
+                problem = bar.problem()
+                self._filter_problem = problem.message if problem else address.filter
 
     def _connect(self) -> None:
         runs = self.runs
         runs.loaded.connect(self._runs_loaded)
         runs.load_failed.connect(self._runs_failed)
         runs.message.connect(self.status.emit)
+        runs.loading_changed.connect(self.busy_changed.emit)
         runs.selection_changed.connect(lambda _ids: self.selection_changed.emit(self.selection()))
         runs.filter_applied.connect(self._filter_applied)
         runs.activated.connect(
@@ -88,6 +92,10 @@ class ExperimentPage(Page):
     # --- loading -------------------------------------------------------------------------------
 
     def start(self) -> None:
+        if self._filter_problem is not None:
+            self.fail(InvalidFilter(f"invalid filter: {self._filter_problem}"))
+            self._filter_problem = None  # the bar shows it; a refresh loads without it
+            return
         self.begin_loading()
         self.shell.runner.submit(
             _experiment_names,
@@ -131,6 +139,28 @@ class ExperimentPage(Page):
     def _filter_applied(self, text: str) -> None:
         self.address = experiment_address(self.experiment_ids, text)
         self.address_changed.emit(self.address)
+
+    @property
+    def busy(self) -> bool:
+        return self.runs.loading
+
+    def cancel_loads(self) -> None:
+        self.runs.cancel_load()
+        self.charts.cancel_load()
+
+    def add_context_actions(self, actions: list[Any]) -> None:
+        self.runs.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.runs.view.addActions(actions)
+
+    def auto_refresh(self) -> None:
+        if not self.runs.loading and self.runs.has_running():
+            self.runs.reload(keep_view=True)
+
+    def set_deleted_runs_shown(self, shown: bool) -> None:
+        self.runs.filter_bar.deleted_button.setChecked(shown)
+
+    def export_csv(self) -> None:
+        self.runs.export_dialog()
 
     # --- charts --------------------------------------------------------------------------------
 

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
-from flowdeck.core.addresses import Address
+from flowdeck.core.addresses import Address, BadAddress
 from flowdeck.core.context import NOTHING, Selection
-from flowdeck.core.errors import FlowdeckError, NotFound
+from flowdeck.core.errors import FlowdeckError, InvalidFilter, NotFound
 from flowdeck.store.base import Store
 from flowdeck.ui.crash import failure_text
 
@@ -45,10 +45,12 @@ class Page(QWidget):
 
     title_changed = Signal(str)
     loaded = Signal()  # every request the page made has answered
-    failed = Signal(str, bool)  # plain message, True when the address names nothing
+    failed = Signal(str, bool)  # plain message, True when the address names nothing (or is bad)
     open_requested = Signal(object, bool)  # Address, in a new tab
     address_changed = Signal(object)  # the page moved within itself (a filter was applied)
     selection_changed = Signal(object)  # Selection (what edit commands act on)
+    busy_changed = Signal(bool)  # a load the user may cancel started or ended
+    status = Signal(str)  # short texts for the status bar
 
     def __init__(self, shell: Shell, store: Store, address: Address) -> None:
         super().__init__()
@@ -57,6 +59,7 @@ class Page(QWidget):
         self.address = address
         self.loading = False
         self.error: str | None = None
+        self.names_nothing = False  # the failure says the address names nothing or is bad
         self._title = str(address)
 
     # --- what the host asks -----------------------------------------------------------------------
@@ -89,6 +92,21 @@ class Page(QWidget):
         """Whether ``change`` touches what the page shows (by default: never)."""
         return False
 
+    @property
+    def busy(self) -> bool:
+        """True while a load runs that ``cancel_loads`` would stop."""
+        return self.loading
+
+    def cancel_loads(self) -> None:
+        """Stop what the page is loading (the Cancel button); what it shows stays."""
+        self.shell.runner.cancel_owner(self)
+
+    def add_context_actions(self, actions: list[Any]) -> None:
+        """Commands for the page's item context menu (pages without items ignore them)."""
+
+    def auto_refresh(self) -> None:
+        """Called every few seconds while auto-refresh is on (pages with live data reload)."""
+
     def close_page(self) -> None:
         """The page is leaving the host: stop its work."""
         self.shell.runner.cancel_owner(self)
@@ -98,14 +116,16 @@ class Page(QWidget):
     def begin_loading(self) -> None:
         self.loading = True
         self.error = None
+        self.busy_changed.emit(self.busy)
 
     def finish_loading(self) -> None:
         self.loading = False
+        self.busy_changed.emit(self.busy)
         self.loaded.emit()
 
     def fail(self, error: BaseException | str) -> None:
         """Loading failed: keep the message; bugs also go to the crash dialog (via failure_text)."""
-        missing = isinstance(error, NotFound)
+        missing = isinstance(error, NotFound | InvalidFilter | BadAddress)
         if isinstance(error, str):
             text = error
         elif isinstance(error, FlowdeckError):
@@ -114,4 +134,6 @@ class Page(QWidget):
             text = failure_text(error, f"Opening {self.address}")
         self.loading = False
         self.error = text
+        self.names_nothing = missing
+        self.busy_changed.emit(self.busy)
         self.failed.emit(text, missing)

@@ -16,6 +16,17 @@ if TYPE_CHECKING:
 
 THEME_TITLES = {"system": "Follow the System", "light": "Light", "dark": "Dark"}
 NO_EXPERIMENT_PAGE = "Open an experiment's runs first."
+EDIT_COMMANDS = (  # id, text, shortcut, tip, the Edits method that runs it (and its why_not key)
+    ("experiment.create", "&New Experiment…", "Ctrl+N",
+     "Create an experiment in the current store", "create_experiment"),
+    ("item.rename", "&Rename…", "F2", "Rename the selected experiment or run", "rename"),
+    ("item.tags", "Edit &Tags…", "Ctrl+T", "Add, edit or delete tags", "edit_tags"),
+    ("item.description", "Edit &Description…", "Ctrl+E", "Edit the Markdown description",
+     "edit_description"),
+    ("item.delete", "&Delete…", "Del", "Delete the selected experiments or runs", "delete"),
+    ("item.restore", "Re&store…", "Ctrl+Shift+R",
+     "Restore the selected deleted experiments or runs", "restore"),
+)
 
 
 def declare_commands(window: MainWindow) -> CommandRegistry:
@@ -61,7 +72,7 @@ def _file_commands(window: MainWindow, registry: CommandRegistry) -> None:
     )
     add(
         Command("runs.export", "&Export CSV…", "File", tip="Save the selected runs, or the table, as CSV"),
-        lambda: window.current_experiment_page().runs.export_dialog(),  # type: ignore[union-attr]
+        lambda: window.current_experiment_page().export_csv(),  # type: ignore[union-attr]
         lambda: _needs_runs_page(window),
     )
     add(Command("app.quit", "&Quit", "File", "Ctrl+Q", tip="Close Flowdeck"), window.close)
@@ -75,39 +86,12 @@ def _edit_commands(window: MainWindow, registry: CommandRegistry) -> None:
         window.copy_address,
         lambda: None if window.host.current_page() is not None else "No page is open.",
     )
-    add(
-        Command("experiment.create", "&New Experiment…", "Edit", "Ctrl+N",
-                tip="Create an experiment in the current store"),
-        edits.create_experiment,
-        lambda: edits.why_not("create_experiment"),
-    )
-    add(
-        Command("item.rename", "&Rename…", "Edit", "F2", tip="Rename the selected experiment or run"),
-        edits.rename,
-        lambda: edits.why_not("rename"),
-    )
-    add(
-        Command("item.tags", "Edit &Tags…", "Edit", "Ctrl+T", tip="Add, edit or delete tags"),
-        edits.edit_tags,
-        lambda: edits.why_not("edit_tags"),
-    )
-    add(
-        Command("item.description", "Edit &Description…", "Edit", "Ctrl+E",
-                tip="Edit the Markdown description"),
-        edits.edit_description,
-        lambda: edits.why_not("edit_description"),
-    )
-    add(
-        Command("item.delete", "&Delete…", "Edit", "Del", tip="Delete the selected experiments or runs"),
-        edits.delete,
-        lambda: edits.why_not("delete"),
-    )
-    add(
-        Command("item.restore", "Re&store…", "Edit", "Ctrl+Shift+R",
-                tip="Restore the selected deleted experiments or runs"),
-        edits.restore,
-        lambda: edits.why_not("restore"),
-    )
+    for command_id, text, shortcut, tip, edit in EDIT_COMMANDS:
+        add(
+            Command(command_id, text, "Edit", shortcut, tip=tip),
+            getattr(edits, edit),
+            lambda e=edit: edits.why_not(e),
+        )
     add(
         Command("run.copy_id", "Copy Run &ID", "Runs", "Ctrl+Shift+C", tip="Copy the run IDs"),
         window.copy_run_ids,

@@ -53,7 +53,7 @@ class RunAndViewCommands:
     def show_deleted_runs(self: MainWindow, shown: bool) -> None:
         page = self.current_experiment_page()
         if page is not None:
-            page.runs.filter_bar.deleted_button.setChecked(shown)
+            page.set_deleted_runs_shown(shown)
 
     def set_summaries(self: MainWindow, shown: bool) -> None:
         self.settings.set_value("metric_summaries", shown)
