@@ -64,6 +64,7 @@ SIDEBAR_BUTTONS = {  # command id -> edit it runs, on the sidebar's own selectio
     "item.restore": "restore",
 }
 AUTO_REFRESH_MS = 10_000
+LOADING_TEXT = "Loading…"
 FILTER_WARM_UP_DELAY_MS = 3_000
 MAX_COMPARED = 10
 
@@ -388,7 +389,9 @@ class MainWindow(RunAndViewCommands, QMainWindow):
         busy = page is not None and page.busy
         if busy:
             self.progress.setRange(0, 0)
-            self.statusBar().showMessage("Loading…")
+            self.statusBar().showMessage(LOADING_TEXT)
+        elif self.statusBar().currentMessage() == LOADING_TEXT:
+            self.statusBar().clearMessage()
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
 
