@@ -203,12 +203,15 @@ def test_deleted_runs_toggle(qtbot, bar: FilterBar) -> None:
     assert blocker.args == ["active"]
 
 
-def test_shortcuts_focus_the_boxes(qtbot, bar: FilterBar) -> None:
+def test_focus_commands_focus_the_boxes(qtbot, bar: FilterBar) -> None:
+    """The window's Ctrl+L / Ctrl+F commands call these (see tests/ui/test_shell.py)."""
     bar.activateWindow()
     bar.name_edit.setFocus()
-    qtbot.keyClick(bar.name_edit, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    bar.filter_edit.setText("metrics.loss < 1")
+    bar.focus_filter()
     qtbot.waitUntil(bar.filter_edit.hasFocus, timeout=2000)
-    qtbot.keyClick(bar.filter_edit, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert bar.filter_edit.selectedText() == "metrics.loss < 1"
+    bar.focus_name_search()
     qtbot.waitUntil(bar.name_edit.hasFocus, timeout=2000)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QGuiApplication, QMouseEvent
+from PySide6.QtGui import QAction, QGuiApplication, QMouseEvent, QShortcut
 from PySide6.QtWidgets import QApplication
 from tests.helpers.windows import close_window, open_store, shown_window
 
@@ -196,6 +196,26 @@ def test_no_two_commands_share_a_shortcut_and_f5_refreshes_once(qtbot, window, d
     assert window.commands.conflicts() == []
     store = open_store(qtbot, window, db)
     page = open_page(qtbot, window, store, experiment_address([template[1]["vision"]]))
+    registry_keys = {
+        key for command in window.commands.commands() for key in command.portable_shortcuts()
+    }
+    stray = [  # a QShortcut or QAction with keys outside the registry would shadow a command
+        obj.key().toString()
+        for obj in window.findChildren(QShortcut)
+        if obj.key().toString() in registry_keys
+    ] + [
+        action.text()
+        for action in window.findChildren(QAction)
+        if not action.shortcut().isEmpty()
+        and action not in {window.commands.action(c.id) for c in window.commands.commands()}
+        and action.shortcut().toString() in registry_keys
+    ]
+    assert stray == []
+    page.runs.view.setFocus()
+    qtbot.keyClick(page.runs.view, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert page.runs.filter_bar.filter_edit.hasFocus()
+    qtbot.keyClick(page.runs.filter_bar.filter_edit, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert page.runs.filter_bar.name_edit.hasFocus()
     page.runs.view.setFocus()
     loads: list[int] = []
     page.runs.loaded.connect(loads.append)

@@ -159,6 +159,12 @@ class ExperimentPage(Page):
     def set_deleted_runs_shown(self, shown: bool) -> None:
         self.runs.filter_bar.deleted_button.setChecked(shown)
 
+    def focus_filter(self) -> None:
+        self.runs.filter_bar.focus_filter()
+
+    def focus_name_search(self) -> None:
+        self.runs.filter_bar.focus_name_search()
+
     def export_csv(self) -> None:
         self.runs.export_dialog()
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -171,8 +171,6 @@ class FilterBar(QWidget):
 
         self._validate_timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._name_timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
-        QShortcut(QKeySequence("Ctrl+L"), self, self.focus_filter)
-        QShortcut(QKeySequence("Ctrl+F"), self, self.focus_name_search)
 
     def _connect(self) -> None:
         self.filter_edit.textChanged.connect(self._on_filter_text_changed)

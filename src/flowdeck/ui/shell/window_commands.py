@@ -93,6 +93,18 @@ def _edit_commands(window: MainWindow, registry: CommandRegistry) -> None:
             lambda e=edit: edits.why_not(e),
         )
     add(
+        Command("runs.focus_filter", "&Filter Runs…", "Runs", "Ctrl+L",
+                tip="Type an MLflow filter for the runs"),
+        lambda: window.current_experiment_page().focus_filter(),  # type: ignore[union-attr]
+        lambda: _needs_runs_page(window),
+    )
+    add(
+        Command("runs.find", "&Find Runs by Name…", "Runs", "Ctrl+F",
+                tip="Show only the runs whose name contains some text"),
+        lambda: window.current_experiment_page().focus_name_search(),  # type: ignore[union-attr]
+        lambda: _needs_runs_page(window),
+    )
+    add(
         Command("run.copy_id", "Copy Run &ID", "Runs", "Ctrl+Shift+C", tip="Copy the run IDs"),
         window.copy_run_ids,
         lambda: _needs_selected_runs(window),
@@ -202,7 +214,7 @@ def _go_commands(window: MainWindow, registry: CommandRegistry) -> None:
         lambda: window.open_store_page("servers"),
     )
     add(
-        Command("page.open_address", "Open &Address…", "Go", "Ctrl+L", tip="Open a page by its address"),
+        Command("page.open_address", "Open &Address…", "Go", "Ctrl+G", tip="Open a page by its address"),
         window.open_address_dialog,
         lambda: _needs_store(window),
     )
@@ -237,7 +249,7 @@ def _build_menus(window: MainWindow, registry: CommandRegistry) -> None:
     for mode in MODES:
         theme_menu.addAction(registry.action(f"view.theme.{mode}"))
     registry.fill_menu(bar.addMenu("&Go"), "Go", {"page.next_tab", "page.models", "app.palette"})
-    registry.fill_menu(bar.addMenu("&Runs"), "Runs", {"run.open"})
+    registry.fill_menu(bar.addMenu("&Runs"), "Runs", {"run.copy_id", "run.open"})
     registry.fill_menu(bar.addMenu("&Help"), "Help")
     for menu in bar.findChildren(QMenu):
         menu.aboutToShow.connect(registry.update_state)
