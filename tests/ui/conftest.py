@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QMessageLogContext, QSettings, QtMsgType, qInstallMessageHandler
 
 from flowdeck.ui.settings import Settings
+from flowdeck.ui.tasks import TaskRunner
 
 # Qt messages that say nothing about Flowdeck (substrings).
 # The offscreen platform cannot raise windows or grab the keyboard for popups.
@@ -54,6 +55,21 @@ def fail_on_qt_warnings() -> Iterator[QtMessages]:
     finally:
         qInstallMessageHandler(previous)
     assert not messages.problems, "Qt warned during the test:\n" + "\n".join(messages.problems)
+
+
+@pytest.fixture
+def qt_warnings(fail_on_qt_warnings: QtMessages) -> QtMessages:
+    """Qt warnings fail the test (the offscreen platform's popup limits are allowed above)."""
+    return fail_on_qt_warnings
+
+
+@pytest.fixture
+def runner(qtbot) -> Iterator[TaskRunner]:  # noqa: ANN001
+    """A task runner of its own; every task has finished when the test ends."""
+    task_runner = TaskRunner()
+    yield task_runner
+    task_runner.cancel_all()
+    assert task_runner.wait_idle(10_000)
 
 
 @pytest.fixture(scope="session")

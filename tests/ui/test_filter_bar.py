@@ -43,18 +43,6 @@ def store_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list,
         close()
 
 
-# The offscreen platform cannot raise or grab for the completer's popup window.
-OFFSCREEN_POPUP_NOISE = ("does not support raise()", "does not support grabbing the keyboard")
-
-
-@pytest.fixture
-def qt_warnings(fail_on_qt_warnings) -> Iterator[None]:
-    """Qt warnings fail the test, except the offscreen platform's popup limitations."""
-    yield
-    problems = fail_on_qt_warnings.problems
-    problems[:] = [p for p in problems if not any(n in p for n in OFFSCREEN_POPUP_NOISE)]
-
-
 @pytest.fixture
 def bar(qtbot, store_keys, qt_warnings) -> FilterBar:
     widget = FilterBar()

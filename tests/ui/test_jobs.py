@@ -14,26 +14,6 @@ from flowdeck.ui.shell.jobs import JobsButton
 from flowdeck.ui.tasks import TaskRunner, TaskState
 
 WAIT_S = 5.0
-# The offscreen platform cannot raise or grab for a popup window.
-OFFSCREEN_POPUP_NOISE = ("does not support raise()", "does not support grabbing the keyboard")
-
-
-@pytest.fixture
-def runner(qtbot) -> Iterator[TaskRunner]:
-    runner = TaskRunner()
-    yield runner
-    runner.cancel_all()
-    assert runner.wait_idle(10_000)
-
-
-@pytest.fixture
-def qt_warnings(fail_on_qt_warnings) -> Iterator[None]:
-    """Qt warnings fail the test, except the offscreen platform's popup limitations."""
-    yield
-    problems = fail_on_qt_warnings.problems
-    problems[:] = [p for p in problems if not any(n in p for n in OFFSCREEN_POPUP_NOISE)]
-
-
 @pytest.fixture
 def button(qtbot, runner: TaskRunner, qt_warnings) -> Iterator[JobsButton]:
     """The jobs button in a shown main window's status bar."""

@@ -6,7 +6,6 @@ import hashlib
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,14 +72,6 @@ def db(template: Template, tmp_path: Path) -> Path:
     copy = tmp_path / "mlflow.db"
     shutil.copy2(template.path, copy)
     return copy
-
-
-@pytest.fixture
-def runner() -> Iterator[TaskRunner]:
-    task_runner = TaskRunner()
-    yield task_runner
-    task_runner.cancel_all()
-    task_runner.wait_idle(10_000)
 
 
 def _mlflow(db: Path):

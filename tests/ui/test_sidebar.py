@@ -6,7 +6,6 @@ import os
 import shutil
 import socket
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,10 +26,6 @@ HTML_DESCRIPTION = "<i>first</i> model & more"
 HOUSING_DB = Path("/work/shared/realworld/housing-2025-sqlite/mlflow.db")
 NEWER_REVISION = "f4a9b2c7d1e6"
 EXPERIMENTS = [HTML_NAME, "alpha", "Beta-search", "Default"]
-# The offscreen platform cannot raise or grab for a popup window.
-OFFSCREEN_POPUP_NOISE = ("does not support raise()", "does not support grabbing the keyboard")
-
-
 @dataclass(frozen=True)
 class Templates:
     sqlite: Path  # mlflow.db
@@ -116,28 +111,12 @@ def files_path(templates: Templates, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def runner(qtbot) -> Iterator[TaskRunner]:
-    task_runner = TaskRunner()
-    yield task_runner
-    task_runner.cancel_all()
-    task_runner.wait_idle(10_000)
-
-
-@pytest.fixture
 def sidebar(qtbot, runner: TaskRunner, fail_on_qt_warnings) -> Sidebar:
     widget = Sidebar(runner)
     qtbot.addWidget(widget)
     widget.resize(320, 480)
     widget.show()
     return widget
-
-
-@pytest.fixture
-def popup_noise_allowed(fail_on_qt_warnings) -> Iterator[None]:
-    """Qt warnings fail the test, except the offscreen platform's popup limitations."""
-    yield
-    problems = fail_on_qt_warnings.problems
-    problems[:] = [p for p in problems if not any(n in p for n in OFFSCREEN_POPUP_NOISE)]
 
 
 @pytest.fixture
@@ -501,7 +480,7 @@ def test_focus_changed_carries_the_selected_experiments(qtbot, sidebar, template
 
 
 def test_set_actions_fills_the_buttons_and_the_context_menu(
-    qtbot, sidebar, popup_noise_allowed, templates, sqlite_path
+    qtbot, sidebar, qt_warnings, templates, sqlite_path
 ):
     (store,) = open_loaded(qtbot, sidebar, sqlite_path)
     new, rename, delete = (QAction(text, sidebar) for text in ("New", "Rename", "Delete"))

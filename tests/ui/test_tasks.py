@@ -34,14 +34,6 @@ def sqlite_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def runner(qtbot) -> Iterator[TaskRunner]:
-    runner = TaskRunner()
-    yield runner
-    runner.cancel_all()
-    assert runner.wait_idle(10_000)
-
-
-@pytest.fixture
 def two_thread_runner(qtbot) -> Iterator[TaskRunner]:
     runner = TaskRunner(max_threads=2)
     yield runner
