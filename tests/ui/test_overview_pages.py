@@ -450,3 +450,29 @@ def test_every_page_type_is_registered_and_readable(qtbot, shell, store, written
     missing.show()
     qtbot.waitExposed(missing)
     assert missing.grab().save(str(SHOTS / "failed.png"))
+
+
+def test_a_trace_logged_inside_a_run_links_to_its_run(qtbot, shell, tmp_path) -> None:  # noqa: ANN001
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    try:
+        experiment_id = mlflow.create_experiment("traced", artifact_location=str(tmp_path / "a"))
+        with mlflow.start_run(experiment_id=experiment_id) as run:
+            with mlflow.start_span("in-a-run") as span:
+                span.set_inputs({"q": "hi"})
+            trace_id = span.trace_id
+        mlflow.flush_trace_async_logging()
+    finally:
+        mlflow.set_tracking_uri(None)
+    store = open_store(str(tmp_path / "mlflow.db"))
+    try:
+        page = opened(qtbot, shell, store, f"trace/{trace_id}")
+        link = fact_widget(page, "Run")
+        assert isinstance(link, LinkButton) and fact(page, "Run") == run.info.run_id
+        with qtbot.waitSignal(page.open_requested) as requested:
+            link.click()
+        assert requested.args[0] == parse_address(f"run/{run.info.run_id}")
+    finally:
+        store.close()

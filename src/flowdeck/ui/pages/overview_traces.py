@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowdeck.core.addresses import Address, experiment_address
+from flowdeck.core.addresses import Address, experiment_address, run_address
+from flowdeck.core.trace_filter import SOURCE_RUN_KEY
 from flowdeck.store.base import Store
 from flowdeck.ui.pages.overview_reads import (
     TRACE_PAGE_SIZE,
@@ -121,10 +122,13 @@ class TracePage(OverviewPage):
             experiment_address([info.experiment_id]),
         )
         tokens = ", ".join(f"{key} {value}" for key, value in sorted(info.token_usage.items()))
+        source_run = info.metadata.get(SOURCE_RUN_KEY, "")
+        run: LinkButton | str = LinkButton(source_run, run_address(source_run)) if source_run else ""
         self.set_facts(
             [
                 ("Trace ID", info.trace_id),
                 ("Experiment", experiment),
+                ("Run", run),
                 ("State", info.status),
                 ("Started", format_time(info.timestamp_ms)),
                 ("Duration", format_millis(info.execution_time_ms)),
