@@ -1,0 +1,1 @@
+"""The previewers; importing this package registers each of them."""
