@@ -74,7 +74,7 @@ def looks_binary(head: bytes) -> bool:
         sample.decode("utf-8")
         return False
     except UnicodeDecodeError as error:
-        if error.start >= len(sample) - 4:  # a character cut at the end of the sample
+        if error.reason == "unexpected end of data":  # a character cut at the end of the sample
             return False
     controls = sum(1 for byte in sample if byte < 9 or 13 < byte < 32)
     return controls > len(sample) // 20
