@@ -319,3 +319,17 @@ def test_edit_commands_act_on_what_has_focus(qtbot, window, db, template):
     assert window.context.focus == Selection(
         "run", store, (Item(template[2]["vision-2"], "vision-2", False, page.runs.selected_refs()[0].artifact_uri or ""),)
     )
+
+
+def test_the_sidebar_follows_the_current_page(qtbot, window, db, template):
+    from flowdeck.ui.sidebar.model import Kind, Role
+
+    store = open_store(qtbot, window, db)
+    open_page(qtbot, window, store, experiment_address([template[1]["vision"]]))
+    open_page(qtbot, window, store, Address("models"), new_tab=True)
+    current = window.sidebar.tree.currentIndex()
+    assert current.data(Role.KIND) == Kind.MODELS
+    assert window.host.count() == 2  # selecting the row did not open another page
+    window.host.tabs.setCurrentIndex(0)
+    assert [e.name for e in window.sidebar.current_selection()[1]] == ["vision"]
+    assert window.host.count() == 2

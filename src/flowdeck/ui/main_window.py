@@ -309,9 +309,10 @@ class MainWindow(RunAndViewCommands, QMainWindow):
     def _current_page_changed(self, page: Page | None) -> None:
         if isinstance(page, ExperimentPage):
             self.context.set_experiments(page.store, page.experiment_ids)
-            self.sidebar.select_experiments(page.store, page.experiment_ids, navigate=False)
         else:
             self.context.set_experiments(page.store if page else None, ())
+        if page is not None:
+            self.sidebar.show_address(page.store, page.address)
         if page is not None:
             selection = page.selection()
             self.context.set_selection(selection)

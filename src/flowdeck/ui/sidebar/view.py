@@ -194,6 +194,33 @@ class Sidebar(QWidget):
         if index.isValid():
             self.tree.setCurrentIndex(index)
 
+    def show_address(self, store: Store | None, address: Address) -> None:
+        """Select the row of the page now shown (no ``open_requested``); pages without a row
+        of their own (a run, a trace) leave the selection as it is."""
+        if address.kind == "experiment" and store is not None:
+            self.select_experiments(store, list(address.ids), navigate=False)
+            return
+        model = self.model
+        if address.kind == "servers":
+            index = model.servers_index()
+        elif store is None:
+            return
+        elif address.kind == "models":
+            index = model.models_index(store)
+        elif address.kind in ("model", "model-version"):
+            index = model.model_index(store, address.first_id)
+        elif address.kind == "traces":
+            index = model.traces_index(store, address.first_id)
+        elif address.kind == "logged-models":
+            index = model.logged_models_index(store, address.first_id)
+        else:
+            return
+        shown = self.proxy.mapFromSource(index)
+        if shown.isValid() and shown != self.tree.currentIndex():
+            self.tree.selectionModel().setCurrentIndex(
+                shown, QItemSelectionModel.SelectionFlag.ClearAndSelect | Rows
+            )
+
     def show_message(self, text: str) -> None:
         self.message_label.setText(text)
         self.message_label.setVisible(bool(text))
