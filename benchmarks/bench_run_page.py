@@ -71,7 +71,7 @@ def tab_switches(db: Path, run_id: str) -> list[dict[str, float]]:
         started = time.perf_counter()
         tabs.setCurrentIndex(index)
         settle_until = time.monotonic() + SETTLE_S
-        wait(lambda: time.monotonic() > settle_until and not window.runner.busy)
+        wait(lambda until=settle_until: time.monotonic() > until and not window.runner.busy)
         meter.stop()
         rows.append(
             {
