@@ -66,7 +66,6 @@ SIDEBAR_BUTTONS = {  # command id -> edit it runs, on the sidebar's own selectio
 AUTO_REFRESH_MS = 10_000
 LOADING_TEXT = "Loading…"
 FILTER_WARM_UP_DELAY_MS = 3_000
-MAX_COMPARED = 10
 
 
 class MainWindow(RunAndViewCommands, QMainWindow):
@@ -88,6 +87,7 @@ class MainWindow(RunAndViewCommands, QMainWindow):
         self.edits = Edits(self.runner, self.writes, self.context, self)
         self.last_message: QMessageBox | None = None
         self._filter_parser_warmed = False
+        self._progress_text = ""  # the last progress text shown, cleared when loading ends
         self.persist_state = True  # False for scripted snapshots: leave the user's layout alone
         self.setWindowTitle("Flowdeck")
         self.setAcceptDrops(True)
@@ -391,7 +391,7 @@ class MainWindow(RunAndViewCommands, QMainWindow):
         if busy:
             self.progress.setRange(0, 0)
             self.statusBar().showMessage(LOADING_TEXT)
-        elif self.statusBar().currentMessage() == LOADING_TEXT:
+        elif self.statusBar().currentMessage() in (LOADING_TEXT, self._progress_text):
             self.statusBar().clearMessage()
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
@@ -402,6 +402,7 @@ class MainWindow(RunAndViewCommands, QMainWindow):
             self.progress.setRange(0, total)
             self.progress.setValue(done)
             if text:
+                self._progress_text = text
                 self.statusBar().showMessage(text)
 
     def _auto_refresh(self) -> None:

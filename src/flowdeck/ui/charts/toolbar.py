@@ -50,6 +50,7 @@ class ChartToolbar(QWidget):
         self.smoothing.setMaximumWidth(140)
         self.smoothing.setToolTip("Exponential moving average; the raw curve stays faint behind")
         self.smoothing_label = QLabel(self)
+        self.smoothing_label.setTextFormat(Qt.TextFormat.PlainText)
         self.spread_combo = QComboBox(self)
         self.spread_combo.addItem("Band: min–max", "minmax")
         self.spread_combo.addItem("Band: ±1 std", "std")

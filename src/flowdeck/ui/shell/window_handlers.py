@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from flowdeck.core.addresses import Address, run_address
+from flowdeck.core.addresses import MAX_COMPARED, Address, run_address
 from flowdeck.ui.pages.experiment import ExperimentPage
 from flowdeck.ui.theme import MODES, apply_theme
 
 if TYPE_CHECKING:
     from flowdeck.ui.main_window import MainWindow
 
-MAX_COMPARED = 10
 
 
 class RunAndViewCommands:
@@ -46,7 +45,8 @@ class RunAndViewCommands:
     def compare_selected_runs(self: MainWindow) -> None:
         runs = self._selected_runs()
         if 2 <= len(runs) <= MAX_COMPARED:
-            self.host.open(self.context.focus.store, Address("compare", tuple(r.id for r in runs)))
+            address = Address("compare", tuple(r.id for r in runs))
+            self.host.open(self.context.focus.store, address, new_tab=True)
 
     # --- view commands -----------------------------------------------------------------------
 
