@@ -170,100 +170,6 @@ def all_plain(page: Page) -> None:
         assert label.textFormat() == Qt.TextFormat.PlainText, label.text()
 
 
-# --- runs ------------------------------------------------------------------------------------------
-
-
-def test_run_page_shows_the_run_as_typed(qtbot, shell, store, written) -> None:  # noqa: ANN001
-    page = opened(qtbot, shell, store, f"run/{written.run_ids[0]}")
-
-    assert page.title() == BOLD_RUN
-    assert page.heading.text() == BOLD_RUN
-    all_plain(page)
-    assert fact(page, "Run ID") == written.run_ids[0]
-    assert fact(page, "Experiment") == EXPERIMENT
-    assert fact(page, "Status") == "FINISHED"
-    assert cells(page.params.table) == [["lr", "0.01"], ["optimizer", "adam"]]
-    assert cells(page.metrics.table)[0][:3] == ["loss", "0.5", "3"]
-    assert ["team", "vision"] in cells(page.tags.table)
-    assert cells(page.artifacts.table) == [["notes/", "folder"], ["summary.txt", "3 B"]]
-    assert page.tabs.tabText(0) == "Params (2)"
-    assert page.selection().ids == [written.run_ids[0]]
-    assert "description editing" in page.next_label.text()
-    assert page.shows(Change("run", (written.run_ids[0],), "rename"))
-    assert not page.shows(Change("run", (written.run_ids[1],), "rename"))
-
-
-def test_run_artifacts_page_lists_the_folder_or_names_the_file(
-    qtbot, shell, store, written
-) -> None:  # noqa: ANN001
-    run_id = written.run_ids[1]
-    folder = opened(qtbot, shell, store, f"run/{run_id}/artifacts/notes")
-    assert folder.title() == "plain-run"
-    assert folder.tabs.currentWidget() is folder.artifacts
-    assert cells(folder.artifacts.table) == [["..", "parent folder"], ["readme.txt", "7 B"]]
-    assert folder.artifacts.note.text() == "Folder: notes/"
-
-    file = opened(qtbot, shell, store, f"run/{run_id}/artifacts/notes/readme.txt")
-    table = file.artifacts.table
-    assert cells(table)[1] == ["readme.txt", "7 B"]
-    assert table.item(1, 0).font().bold()
-    assert table.selectionModel().isRowSelected(1)
-    assert "names the file readme.txt" in file.artifacts.note.text()
-
-    with qtbot.waitSignal(file.open_requested) as blocker:
-        qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell_centre(table, 0, 0))
-    assert blocker.args == [run_address(run_id, ""), False]
-
-
-def test_a_file_at_the_artifact_root_is_selected(qtbot, shell, store, written) -> None:  # noqa: ANN001
-    page = opened(qtbot, shell, store, f"run/{written.run_ids[0]}/artifacts/summary.txt")
-    table = page.artifacts.table
-    assert cells(table) == [["notes/", "folder"], ["summary.txt", "3 B"]]
-    assert table.selectionModel().isRowSelected(1)
-    assert page.artifacts.note.text().startswith("Folder: the run's artifact root.")
-
-
-def test_run_page_refreshes_after_a_write_to_its_run(qtbot, shell, store, written) -> None:  # noqa: ANN001
-    run_id = written.run_ids[1]
-    page = opened(qtbot, shell, store, f"run/{run_id}")
-    shell.context.changed.connect(page.apply_change)  # as the window does for every page
-    with qtbot.waitSignal(page.loaded, timeout=15000):
-        shell.writes.write(
-            store, lambda writer: writer.set_run_tag(run_id, "stage", "new"), "Tagged."
-        )
-    assert ["stage", "new"] in cells(page.tags.table)
-    assert not page.loading
-
-
-def test_unknown_run_or_artifact_names_nothing(qtbot, shell, store, written) -> None:  # noqa: ANN001
-    assert failure(qtbot, shell, store, "run/abc") == (
-        "There is no run with ID abc in mlflow.db.",
-        True,
-    )
-    text, missing = failure(qtbot, shell, store, f"run/{written.run_ids[0]}/artifacts/nope.txt")
-    assert missing and "has no artifact 'nope.txt'" in text
-
-
-def test_compare_page_puts_params_side_by_side(qtbot, shell, store, written) -> None:  # noqa: ANN001
-    first, second = written.run_ids
-    page = opened(qtbot, shell, store, f"compare/{first},{second}")
-
-    assert page.title() == "Compare 2 runs"
-    table = page.table
-    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
-    assert headers == ["", BOLD_RUN, "plain-run"]
-    rows = cells(table)
-    assert ["lr", "0.01", "0.02"] in rows
-    assert ["optimizer", "adam", "adam"] in rows
-    lr_row = rows.index(["lr", "0.01", "0.02"])
-    assert table.item(lr_row, 1).font().bold()
-    assert not table.item(rows.index(["optimizer", "adam", "adam"]), 1).font().bold()
-    assert page.shows(Change("run", (second,), "rename"))
-
-    text, missing = failure(qtbot, shell, store, f"compare/{first},nope")
-    assert (text, missing) == ("There is no run with ID nope in mlflow.db.", True)
-
-
 # --- registry -----------------------------------------------------------------------------------------
 
 
@@ -414,10 +320,7 @@ def test_servers_page_needs_no_store(qtbot, shell) -> None:  # noqa: ANN001
 
 
 def test_every_page_type_is_registered_and_readable(qtbot, shell, store, written) -> None:  # noqa: ANN001
-    first, second = written.run_ids
     addresses = {
-        "run": f"run/{first}",
-        "compare": f"compare/{first},{second}",
         "models": "models",
         "model": str(model_address(MODEL)),
         "model-version": str(model_address(MODEL, "1")),
@@ -427,7 +330,7 @@ def test_every_page_type_is_registered_and_readable(qtbot, shell, store, written
         "trace": f"trace/{written.trace_id}",
         "servers": "servers",
     }
-    assert set(PAGE_TYPES) >= {*addresses, "experiment"}
+    assert set(PAGE_TYPES) >= {*addresses, "experiment", "compare", "run"}  # run: test_run_page
     SHOTS.mkdir(parents=True, exist_ok=True)
     for family, text in addresses.items():
         page = opened(qtbot, shell, None if family == "servers" else store, text)
@@ -437,11 +340,6 @@ def test_every_page_type_is_registered_and_readable(qtbot, shell, store, written
         qtbot.waitExposed(page)
         assert page.grab().save(str(SHOTS / f"{family}.png"))
         page.hide()
-    extra = opened(qtbot, shell, store, f"run/{first}/artifacts/notes/readme.txt")
-    extra.show()
-    qtbot.waitExposed(extra)
-    assert extra.grab().save(str(SHOTS / "run-artifacts.png"))
-    extra.hide()
     missing = create_page(shell, store, parse_address("model/nope"))
     qtbot.addWidget(missing)
     missing.resize(1000, 600)

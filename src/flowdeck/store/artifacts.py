@@ -4,7 +4,8 @@ A run's artifact root may be a plain path, a ``file://`` URI, an ``mlflow-artifa
 (served only by a tracking server: the caller passes a ``lister`` and ``downloader``), or a
 cloud URI (``s3://``, ``gs://``, ...) read through MLflow's artifact repositories. Local
 artifacts are returned in place and never copied; anything remote is written only below
-``cache_dir(cache_key)``, and names that would escape it are refused.
+``cache_dir(cache_key)`` (see ``artifact_fetch`` for the cache rule and the transfers), and
+names that would escape it are refused.
 """
 
 from __future__ import annotations
@@ -13,10 +14,15 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from flowdeck.core.entities import ArtifactEntry
 from flowdeck.core.errors import CorruptStore, NotFound, StoreUnreachable, Unsupported
+from flowdeck.core.task_state import check
+
+if TYPE_CHECKING:
+    from flowdeck.core.task_state import TaskState
 
 #: ``lister(relative_dir) -> entries`` with paths relative to the artifact root.
 Lister = Callable[[str], list[ArtifactEntry]]
@@ -27,9 +33,10 @@ SERVER_SCHEMES = ("mlflow-artifacts", "http", "https", "runs", "models")
 
 
 def clean_relative(path: str) -> str:
-    """``path`` as a normalised relative POSIX path; ``NotFound`` for absolute or ``..`` parts."""
-    text = (path or "").replace("\\", "/").strip()
-    if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
+    """``path`` as a normalised relative POSIX path; ``NotFound`` for absolute or ``..`` parts
+    and for backslashes (artifact paths always use ``/``)."""
+    text = (path or "").strip()
+    if "\\" in text or text.startswith("/") or (len(text) > 1 and text[1] == ":"):
         raise NotFound(f"'{path}' is not a path inside the run's artifacts.")
     parts = [part for part in PurePosixPath(text).parts if part not in ("", ".")]
     if any(part == ".." for part in parts):
@@ -124,50 +131,45 @@ def fetch(
     path: str,
     *,
     cache_key: str,
+    stamp: str = "active",
     base_dir: Path | None = None,
     lister: Lister | None = None,
     downloader: Downloader | None = None,
+    state: TaskState | None = None,
 ) -> Path:
-    """A local file or folder with the artifact: in place when local, else a cached download."""
+    """A local file or folder with the artifact: in place when local, else a cached download
+    below ``cache_dir(cache_key)/stamp`` (``state``: progress, and ``Cancelled`` between files)."""
+    from flowdeck.store.artifact_fetch import run_cache
+
     relative = clean_relative(path)
+    check(state)
     root = local_root(artifact_uri, base_dir)
     if root is not None:
         target = root / relative if relative else root
         if not target.exists():
-            raise NotFound(f"There is no artifact '{relative or '.'}' at {root}.")
+            raise NotFound(f"There is no artifact '{relative or '.'}' in this run.")
         return target
     if lister is None or downloader is None:
         uri = _remote_uri(artifact_uri)
         lister = lister or repository_lister(uri)
         downloader = downloader or repository_downloader(uri)
-    return download_tree(relative, cache_dir(cache_key), lister, downloader)
+    folder = run_cache(cache_dir(cache_key), stamp)
+    return download_tree(relative, folder, lister, downloader, state=state)
 
 
-def download_tree(relative: str, folder: Path, lister: Lister, downloader: Downloader) -> Path:
-    """Download a file or folder tree into ``folder``; every name is checked to stay inside."""
-    target = inside(folder, relative) if relative else folder.resolve()
-    children = lister(relative)
-    if not children:  # a file (or an empty folder, which MLflow cannot tell apart either)
-        if not relative:
-            target.mkdir(parents=True, exist_ok=True)
-            return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        downloader(relative, target)
-        return target
-    target.mkdir(parents=True, exist_ok=True)
-    pending = list(children)
-    while pending:
-        entry = pending.pop()
-        destination = inside(folder, entry.path)
-        if relative and not entry.path.startswith(relative + "/"):
-            raise CorruptStore(f"The artifact name '{entry.path}' is not inside '{relative}'.")
-        if entry.is_dir:
-            destination.mkdir(parents=True, exist_ok=True)
-            pending.extend(lister(entry.path))
-        else:
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            downloader(entry.path, destination)
-    return target
+def download_tree(
+    relative: str,
+    folder: Path,
+    lister: Lister,
+    downloader: Downloader,
+    *,
+    state: TaskState | None = None,
+) -> Path:
+    """Download a file or folder tree into ``folder``; every name is checked to stay inside,
+    and files already there with the listed size are kept."""
+    from flowdeck.store.artifact_fetch import fetch_remote, whole_file
+
+    return fetch_remote(relative, folder, lister, whole_file(downloader), state)
 
 
 def _remote_uri(artifact_uri: str | None) -> str:

@@ -351,13 +351,18 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
         uri = self._record(run_id).info["artifact_uri"]  # type: ignore[index]
         return artifacts.list_artifacts(_artifact_root(uri, folder), path)
 
-    def fetch_artifact(self, run_id: str, path: str) -> Path:
+    def fetch_artifact(self, run_id: str, path: str, *, state: TaskState | None = None) -> Path:
         from flowdeck.store import artifacts
+        from flowdeck.store.artifact_fetch import run_stamp
 
         experiment_id, folder = self.locate_run(run_id)
-        uri = self._record(run_id).info["artifact_uri"]  # type: ignore[index]
+        info = self._record(run_id).info or {}
         return artifacts.fetch(
-            _artifact_root(uri, folder), path, cache_key=f"{self.tracking_uri}#{run_id}"
+            _artifact_root(info.get("artifact_uri"), folder),
+            path,
+            cache_key=f"{self.tracking_uri}#{run_id}",
+            stamp=run_stamp(info.get("end_time")),
+            state=state,
         )
 
     def logged_models(self, experiment_ids: Sequence[str]):

@@ -141,9 +141,27 @@ class RestStore(Store):
     def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
         return artifacts.list_artifacts(self.client, run_id, path)
 
-    def fetch_artifact(self, run_id: str, path: str) -> Path:
-        clean_relative(path)  # refuse escaping paths before any request
-        return artifacts.fetch_artifact(self.client, self._artifact_uri(run_id), run_id, path)
+    def fetch_artifact(self, run_id: str, path: str, *, state: TaskState | None = None) -> Path:
+        from flowdeck.store import artifact_fetch
+        from flowdeck.store.artifacts import cache_dir
+
+        relative = clean_relative(path)  # refuse escaping paths before any request
+        info = self.run(run_id).info
+        folder = artifact_fetch.run_cache(
+            cache_dir(f"{self.client.base_url}\0{run_id}"), artifact_fetch.run_stamp(info.end_time)
+        )
+
+        def open_stream(file_path: str):  # noqa: ANN202 - a streamed requests.Response
+            url, params = artifacts.download_url(self.client, info.artifact_uri, run_id, file_path)
+            return self.client.request("GET", url, params=params, stream=True)
+
+        return artifact_fetch.fetch_remote(
+            relative,
+            folder,
+            lambda directory: artifacts.list_artifacts(self.client, run_id, directory),
+            artifact_fetch.http_download(open_stream),
+            state,
+        )
 
     def _artifact_uri(self, run_id: str) -> str | None:
         with self._lock:

@@ -173,23 +173,34 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
             self._artifact_uri(run_id), path, base_dir=self._database_folder()
         )
 
-    def fetch_artifact(self, run_id: str, path: str) -> Path:
+    def fetch_artifact(self, run_id: str, path: str, *, state: TaskState | None = None) -> Path:
+        from flowdeck.store.artifact_fetch import run_stamp
+
+        uri, end_time = self._artifact_place(run_id)
         return artifacts.fetch(
-            self._artifact_uri(run_id),
+            uri,
             path,
             cache_key=f"{self._uri}\n{run_id}",
+            stamp=run_stamp(end_time),
             base_dir=self._database_folder(),
+            state=state,
         )
 
     def _artifact_uri(self, run_id: str) -> str | None:
-        runs = table_of("runs", "run_uuid", "artifact_uri")
-        query = select(runs.c.artifact_uri).where(runs.c.run_uuid == str(run_id))
+        return self._artifact_place(run_id)[0]
+
+    def _artifact_place(self, run_id: str) -> tuple[str | None, int | None]:
+        """The run's artifact URI and end time (the cache stamp of remote artifacts)."""
+        runs = table_of("runs", "run_uuid", "artifact_uri", "end_time")
+        query = select(runs.c.artifact_uri, runs.c.end_time).where(
+            runs.c.run_uuid == str(run_id)
+        )
 
         with self.connect() as connection:
             rows = connection.execute(query).all()
         if not rows:
             raise NotFound(f"Run {run_id} does not exist in this store.")
-        return rows[0][0]
+        return rows[0][0], rows[0][1]
 
     @property
     def _sqlite_file(self) -> Path | None:

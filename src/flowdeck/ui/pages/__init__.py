@@ -1,3 +1,4 @@
 """Page types of the shell; importing this package registers each of them."""
 
-from flowdeck.ui.pages import experiment, overview  # noqa: F401
+import flowdeck.ui.pages.compare  # noqa: F401
+from flowdeck.ui.pages import experiment, overview, run  # noqa: F401

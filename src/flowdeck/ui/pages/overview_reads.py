@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flowdeck.core.entities import (
-    ArtifactEntry,
     Experiment,
     LoggedModel,
     ModelVersion,
@@ -18,7 +17,7 @@ from flowdeck.core.entities import (
     TraceInfo,
 )
 from flowdeck.core.errors import FlowdeckError, NotFound, Unsupported
-from flowdeck.core.runs_table_format import format_duration, format_number
+from flowdeck.core.runs_table_format import format_duration
 from flowdeck.core.task_state import TaskState
 from flowdeck.core.trace_tree import TraceTree, build_trace_tree
 from flowdeck.store.base import Store
@@ -86,110 +85,9 @@ def _experiment(store: Store, experiment_id: str) -> Experiment:
         return store.experiment(experiment_id)
 
 
-def _run(store: Store, run_id: str) -> RunDetail:
-    with missing_as(f"There is no run with ID {run_id} in {store.display_name}."):
-        return store.run(run_id)
-
-
 def _versions(store: Store, name: str) -> list[ModelVersion]:
     with missing_as(f"There is no registered model named '{name}' in {store.display_name}."):
         return store.model_versions(name)
-
-
-# --- runs -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RunView:
-    """A run, its experiment's name and one folder of its artifacts."""
-
-    detail: RunDetail
-    experiment_name: str
-    folder: str  # the artifact folder listed ('' for the root)
-    entries: tuple[ArtifactEntry, ...]
-    file: str | None  # the file the address named, listed with its folder
-    artifacts_note: str  # why there is no listing ('' when there is one)
-
-
-def read_run(state: TaskState, store: Store, run_id: str, artifact_path: str | None) -> RunView:
-    """The run; with ``artifact_path`` the address names that artifact, which must exist."""
-    detail = _run(store, run_id)
-    state.check()
-    try:
-        experiment_name = store.experiment(detail.info.experiment_id).name
-    except FlowdeckError:
-        experiment_name = ""
-    if artifact_path is None:
-        try:
-            entries = store.list_artifacts(run_id, "")
-        except FlowdeckError as error:
-            return RunView(detail, experiment_name, "", (), None, error.message)
-        return RunView(detail, experiment_name, "", tuple(entries), None, "")
-    path = artifact_path.strip("/")
-    if not path:
-        return RunView(
-            detail, experiment_name, "", tuple(store.list_artifacts(run_id, "")), None, ""
-        )
-    parent = path.rpartition("/")[0]
-    missing = f"Run {run_id} in {store.display_name} has no artifact '{path}'."
-    with missing_as(missing):
-        siblings = store.list_artifacts(run_id, parent)
-    entry = next((e for e in siblings if e.path == path), None)
-    if entry is None:
-        raise NotFound(missing)
-    if not entry.is_dir:
-        return RunView(detail, experiment_name, parent, tuple(siblings), path, "")
-    state.check()
-    with missing_as(missing):
-        entries = store.list_artifacts(run_id, path)
-    return RunView(detail, experiment_name, path, tuple(entries), None, "")
-
-
-def read_runs(state: TaskState, store: Store, run_ids: tuple[str, ...]) -> list[RunDetail]:
-    """Every run, in order; ``NotFound`` names all the missing ones."""
-    found: list[RunDetail] = []
-    missing: list[str] = []
-    for run_id in run_ids:
-        state.check()
-        try:
-            found.append(store.run(run_id))
-        except NotFound as error:
-            if type(error) is not NotFound:
-                raise Unsupported(error.message) from error
-            missing.append(run_id)
-    if len(missing) == 1:
-        raise NotFound(f"There is no run with ID {missing[0]} in {store.display_name}.")
-    if missing:
-        raise NotFound(f"There are no runs with IDs {', '.join(missing)} in {store.display_name}.")
-    return found
-
-
-@dataclass(frozen=True)
-class CompareRow:
-    section: str  # "Params" or "Latest metrics"
-    key: str
-    values: tuple[str, ...]  # one per run, '' where the run has none
-
-    @property
-    def differs(self) -> bool:
-        return len(set(self.values)) > 1
-
-
-def compare_rows(details: list[RunDetail]) -> list[CompareRow]:
-    """Params, then latest metrics, of the runs side by side (keys sorted)."""
-    rows = []
-    params = sorted({key for detail in details for key in detail.params})
-    for key in params:
-        values = tuple(detail.params.get(key, "") for detail in details)
-        rows.append(CompareRow("Params", key, values))
-    metrics = sorted({key for detail in details for key in detail.metrics})
-    for key in metrics:
-        values = tuple(
-            format_number(detail.metrics[key].value) if key in detail.metrics else ""
-            for detail in details
-        )
-        rows.append(CompareRow("Latest metrics", key, values))
-    return rows
 
 
 # --- registry ---------------------------------------------------------------------------------------

@@ -121,7 +121,7 @@ def _edit_commands(window: MainWindow, registry: CommandRegistry) -> None:
         lambda: _needs_selected_runs(window),
     )
     add(
-        Command("run.compare", "&Compare Runs", "Runs",
+        Command("run.compare", "&Compare Runs", "Runs", "Ctrl+D",
                 tip="Compare the selected runs (2 to 10) side by side"),
         window.compare_selected_runs,
         window.why_not_compare,
