@@ -19,7 +19,12 @@ from flowdeck.core.task_state import TaskState
 from flowdeck.ui.artifacts.previewer import Previewer, PreviewSource
 from flowdeck.ui.artifacts.previews.gallery import MAX_THUMBNAILS, GalleryPreviewer
 from flowdeck.ui.artifacts.previews.image import ImagePreviewer, decode_image
-from flowdeck.ui.artifacts.previews.other import ExternalPreviewer, HexPreviewer, MarkdownPreviewer
+from flowdeck.ui.artifacts.previews.other import (
+    MAX_MARKDOWN_BYTES,
+    ExternalPreviewer,
+    HexPreviewer,
+    MarkdownPreviewer,
+)
 from flowdeck.ui.artifacts.previews.steps import StepImagesPreviewer
 from flowdeck.ui.pages.overview_reads import format_size
 
@@ -418,13 +423,14 @@ def test_markdown_is_formatted_but_loads_and_runs_nothing(qtbot, runner, qt_warn
     assert blocker.args == ["docs/other.md"]
 
 
-def test_a_huge_markdown_file_is_cut_at_2_mb_and_says_so(qtbot, runner, qt_warnings, tmp_path):
+def test_a_huge_markdown_file_is_cut_and_says_so(qtbot, runner, qt_warnings, tmp_path):
     section = "## Section\n\nSome *text* é.\n\n"
     (tmp_path / "long.md").write_text("# Start\n\n" + section * 90_000, encoding="utf-8")
     source = local_source(tmp_path, "long.md")
     widget = shown(MarkdownPreviewer, source, qtbot, runner)
     assert widget.notice.isVisible()
-    assert widget.notice.text() == f"Showing the first 2.0 MB of {format_size(source.size)}."
+    cut = format_size(MAX_MARKDOWN_BYTES)
+    assert widget.notice.text() == f"Showing the first {cut} of {format_size(source.size)}."
     assert widget.browser.document().firstBlock().text() == "Start"
     assert "\ufffd" not in widget.browser.toPlainText()[-50:]
 

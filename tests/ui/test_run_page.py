@@ -30,7 +30,6 @@ from flowdeck.ui.pages.overview_widgets import LinkButton  # noqa: E402
 from flowdeck.ui.pages.run.page import (  # noqa: E402
     ARTIFACTS,
     METRICS,
-    NO_ARTIFACTS,
     OVERVIEW,
     SPARKLINE_BATCH,
     RunPage,
@@ -301,7 +300,8 @@ def test_overview_shows_the_run_as_typed_with_its_links(qtbot, shell, store, wri
 
     text = overview.description.toPlainText()
     assert "Heading" in text and "bold words" in text and "The end." in text
-    assert "<script>" not in text and "alert" not in text
+    assert "<script>alert('x')</script>" in text  # raw HTML shows as typed, never interpreted
+    assert overview.description.document().toHtml().count("<script") == 0
     cursor = overview.description.document().find("bold words")
     assert cursor.charFormat().font().bold()
 
@@ -558,16 +558,15 @@ def test_artifacts_tab_is_made_on_first_show_and_moves_the_address(qtbot, shell,
         page.tabs.setCurrentIndex(OVERVIEW)
     assert moved.args == [run_address(written.run_id)]
 
-    deep = opened(qtbot, shell, store, f"run/{written.run_id}/artifacts/model")
+    deep = opened(qtbot, shell, store, f"run/{written.run_id}/artifacts/model/MLmodel")
     assert deep.tabs.currentIndex() == ARTIFACTS and deep.artifacts is not None
-    path_changed = getattr(deep.artifacts, "path_changed", None)
-    if path_changed is None:
-        assert isinstance(deep.artifacts, QLabel) and deep.artifacts.text() == NO_ARTIFACTS
-    else:
-        with qtbot.waitSignal(deep.address_changed) as moved:
-            path_changed.emit("model/MLmodel")
-        assert moved.args == [run_address(written.run_id, "model/MLmodel")]
-    assert str(deep.address).startswith(f"run/{written.run_id}/artifacts")
+    # loaded waited for the host to answer for the path the address names; MLflow 3 keeps a
+    # logged model's files with the logged model, not among the run's artifacts
+    assert deep.artifacts.host.path == "model/MLmodel"
+    assert "There is no artifact 'model/MLmodel'" in deep.artifacts.host.message_text()
+    with qtbot.waitSignal(deep.address_changed) as moved:
+        deep.artifacts.path_changed.emit("model")
+    assert moved.args == [run_address(written.run_id, "model")]
 
 
 # --- a file store, and screenshots -------------------------------------------------------------

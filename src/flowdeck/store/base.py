@@ -180,11 +180,15 @@ class Store(ABC):
         """The direct children of ``path`` in the run's artifact tree (paths relative to root)."""
 
     @abstractmethod
-    def fetch_artifact(self, run_id: str, path: str) -> Path:
+    def fetch_artifact(
+        self, run_id: str, path: str, *, state: TaskState | None = None
+    ) -> Path:
         """A local file or folder with the artifact's content.
 
         Local artifacts are returned in place (never modified); remote ones are downloaded
-        into Flowdeck's cache folder and nowhere else.
+        into Flowdeck's cache folder and nowhere else, reused until the run changes (see
+        ``flowdeck.store.artifact_fetch``). ``state`` gets progress and is checked between
+        files and chunks; raises ``Cancelled``.
         """
 
     # --- registry -----------------------------------------------------------------------------

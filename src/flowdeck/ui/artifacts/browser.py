@@ -110,6 +110,7 @@ class ArtifactsView(QWidget):
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.host.open_requested.connect(lambda target: self.select_path(target, user=True))
         self.host.message.connect(self._say)
+        self.host.open_external_requested.connect(self.open_external)
         self.downloads.finished.connect(self._downloaded)
         self.downloads.failed.connect(lambda _path, text: self._say(text))
         self.downloads.cancelled.connect(lambda: self._say("Download cancelled."))

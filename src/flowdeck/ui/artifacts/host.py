@@ -39,6 +39,7 @@ class PreviewHost(QWidget):
     open_requested = Signal(str)  # a previewer asks for another artifact path
     message = Signal(str)  # a previewer's short status text
     shown = Signal(str)  # the artifact path whose preview or message is now on screen
+    open_external_requested = Signal(str)  # a previewer asks to open a file in the system viewer
 
     def __init__(self, runner: Any, store: Store, run_id: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -176,6 +177,9 @@ class PreviewHost(QWidget):
         widget = chosen(self.runner, self)
         widget.open_requested.connect(self.open_requested)
         widget.message.connect(self.message)
+        open_externally = getattr(widget, "open_externally", None)
+        if open_externally is not None:
+            open_externally.connect(self.open_external_requested)
         self.previewer = widget
         self.stack.addWidget(widget)
         self.runner.submit(

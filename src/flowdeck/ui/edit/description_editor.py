@@ -18,6 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 PREVIEW_DELAY_MS = 150
+# md4c's GitHub dialect without raw HTML: "<script>" and "<img>" in the text show as text.
+MARKDOWN_FEATURES = (
+    QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+    | QTextDocument.MarkdownFeature.MarkdownNoHTML
+)
 
 
 class SafeMarkdownBrowser(QTextBrowser):
@@ -28,6 +33,10 @@ class SafeMarkdownBrowser(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.setOpenLinks(False)
         self.blocked_urls: list[str] = []
+
+    def setMarkdown(self, markdown: str) -> None:  # noqa: N802 - Qt override
+        """Text formatting only: raw HTML inside the Markdown is shown as text."""
+        self.document().setMarkdown(markdown, MARKDOWN_FEATURES)
 
     def loadResource(self, kind: int, url: QUrl | str) -> Any:  # noqa: N802 - Qt override
         self.blocked_urls.append(url.toString() if isinstance(url, QUrl) else str(url))

@@ -14,6 +14,7 @@ from flowdeck.core.context import Item, Selection
 from flowdeck.core.entities import RunDetail
 from flowdeck.core.runs_table_format import DEFAULT_PALETTE
 from flowdeck.store.base import Store
+from flowdeck.ui.artifacts.browser import ArtifactsView
 from flowdeck.ui.charts.charts_view import ChartsView
 from flowdeck.ui.charts.loading import ChartRun
 from flowdeck.ui.crash import failure_text
@@ -38,19 +39,6 @@ from flowdeck.ui.shell.page_types import page_type
 OVERVIEW, PARAMETERS, METRICS, TAGS, ARTIFACTS = range(5)
 SPARKLINE_BATCH = 50  # metrics per history read
 CHART_HINT = "Click a metric to chart it; Ctrl+click or Shift+click charts several."
-NO_ARTIFACTS = "Artifacts are not available in this build."
-
-
-def artifacts_view(shell: Shell, store: Store, run_id: str, path: str) -> QWidget:
-    """The artifact browser, or a plain note when this build has none."""
-    try:
-        from flowdeck.ui.artifacts.browser import ArtifactsView
-    except ImportError:
-        label = plain_label(NO_ARTIFACTS, wrap=True)
-        label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        label.setContentsMargins(12, 10, 12, 10)
-        return label
-    return ArtifactsView(shell, store, run_id, path)
 
 
 @page_type
@@ -67,6 +55,7 @@ class RunPage(Page):
         self.links: RunLinks | None = None
         self.artifacts: QWidget | None = None
         self._pending: set[str] = set()
+        self._artifact_shown = False  # the preview of an artifacts address is on screen
         self._sparklines_left: list[str] = []
         self.set_title(short_id(self.run_id))
         self.overview = OverviewView()
@@ -126,6 +115,8 @@ class RunPage(Page):
     def start(self) -> None:
         self.shell.runner.cancel_owner(self)
         self._pending = {"run"}
+        if self.address.kind == "run-artifacts" and not self._artifact_shown:
+            self._pending.add("artifacts")  # a deep link has loaded once its preview shows
         self.begin_loading()
         if self.data is None:
             self.message.setText(LOADING_TEXT)
@@ -251,6 +242,8 @@ class RunPage(Page):
 
     def close_page(self) -> None:
         self.charts.cancel_load()
+        if self.artifacts is not None:
+            self.artifacts.close_view()
         super().close_page()
 
     def auto_refresh(self) -> None:
@@ -355,11 +348,15 @@ class RunPage(Page):
     def _ensure_artifacts(self) -> None:
         if self.artifacts is not None:
             return
-        self.artifacts = artifacts_view(self.shell, self.store, self.run_id, self.artifact_path)
+        self.artifacts = ArtifactsView(self.shell, self.store, self.run_id, self.artifact_path)
         self.artifacts_tab.layout().addWidget(self.artifacts)
-        path_changed = getattr(self.artifacts, "path_changed", None)
-        if path_changed is not None:
-            path_changed.connect(self._artifact_path_changed)
+        self.artifacts.path_changed.connect(self._artifact_path_changed)
+        self.artifacts.status.connect(self.status.emit)
+        self.artifacts.host.shown.connect(self._artifact_on_screen)
+
+    def _artifact_on_screen(self, _path: str) -> None:
+        self._artifact_shown = True
+        self._done("artifacts")
 
     def _artifact_path_changed(self, path: str) -> None:
         self.artifact_path = path
@@ -370,9 +367,8 @@ class RunPage(Page):
         """Switch to the Artifacts tab on ``path``."""
         self.artifact_path = path
         self.tabs.setCurrentIndex(ARTIFACTS)
-        select_path = getattr(self.artifacts, "select_path", None)
-        if select_path is not None:
-            select_path(path)
+        if self.artifacts is not None:
+            self.artifacts.select_path(path)
         self._move_to(run_address(self.run_id, path))
 
     def _move_to(self, address: Address) -> None:
