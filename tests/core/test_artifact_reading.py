@@ -468,3 +468,22 @@ def test_mlflow_log_table_json_is_recognised_as_a_table(mlflow_files):
     )
     with pytest.raises(CorruptStore, match="not a table"):
         tables.read_table_json(mlflow_files["artifacts"] / "config.json")
+
+
+def test_log_table_files_are_known_from_the_run_tag(tmp_path):
+    import mlflow
+    from mlflow import MlflowClient
+
+    from flowdeck.core.artifacts.kinds import logged_tables
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    try:
+        with mlflow.start_run() as run:
+            mlflow.log_table({"question": ["a", "b"], "score": [1, 2]}, artifact_file="eval/results.json")
+            mlflow.log_dict({"plain": True}, "config.json")
+    finally:
+        mlflow.set_tracking_uri(None)
+    tags = MlflowClient(tracking_uri=uri).get_run(run.info.run_id).data.tags
+    assert logged_tables(tags) == {"eval/results.json"}
+    assert logged_tables({}) == frozenset() and logged_tables({"mlflow.loggedArtifacts": "{"}) == frozenset()

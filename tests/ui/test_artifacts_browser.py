@@ -20,6 +20,7 @@ from tests.helpers.servers import ServerProcess, start_mlflow_server
 
 from flowdeck.core.errors import CorruptStore
 from flowdeck.core.task_state import TaskState
+from flowdeck.core.text_format import format_size
 from flowdeck.store import open_store
 from flowdeck.store.artifact_fetch import PARTIAL
 from flowdeck.store.base import Store
@@ -27,7 +28,6 @@ from flowdeck.ui.artifacts.browser import ArtifactsView
 from flowdeck.ui.artifacts.host import NO_PREVIEW_TEXT
 from flowdeck.ui.artifacts.previewer import Previewer, PreviewSource, previewer
 from flowdeck.ui.artifacts.tree_model import LOADING_TEXT, SIZE_COLUMN
-from flowdeck.ui.pages.overview_reads import format_size
 from flowdeck.ui.shell.context import Context
 from flowdeck.ui.shell.page import Shell
 from flowdeck.ui.shell.writes import WritePath

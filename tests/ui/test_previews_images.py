@@ -16,6 +16,7 @@ from flowdeck.core.artifacts.kinds import kind_of
 from flowdeck.core.entities import ArtifactEntry
 from flowdeck.core.errors import CorruptStore
 from flowdeck.core.task_state import TaskState
+from flowdeck.core.text_format import format_size
 from flowdeck.ui.artifacts.previewer import Previewer, PreviewSource
 from flowdeck.ui.artifacts.previews.gallery import MAX_THUMBNAILS, GalleryPreviewer
 from flowdeck.ui.artifacts.previews.image import ImagePreviewer, decode_image
@@ -26,7 +27,6 @@ from flowdeck.ui.artifacts.previews.other import (
     MarkdownPreviewer,
 )
 from flowdeck.ui.artifacts.previews.steps import StepImagesPreviewer
-from flowdeck.ui.pages.overview_reads import format_size
 
 SHOTS = Path("/tmp/previews")
 MINE = (ImagePreviewer, GalleryPreviewer, StepImagesPreviewer, MarkdownPreviewer,

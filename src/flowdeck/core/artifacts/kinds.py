@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from pathlib import PurePosixPath
 
 IMAGE = "image"
@@ -22,7 +24,7 @@ TEXT_SUFFIXES = frozenset(
         ".txt", ".log", ".err", ".out", ".py", ".cfg", ".conf", ".ini", ".toml", ".xml",
         ".properties", ".js", ".ts", ".sh", ".r", ".sql", ".rst", ".jsonnet", ".pbtxt",
         ".c", ".h", ".cpp", ".java", ".scala", ".go", ".rs", ".tex", ".diff", ".patch",
-        ".requirements", ".env", ".csv.txt",
+        ".requirements", ".env",
     }
 )
 TEXT_NAMES = frozenset({"requirements.txt", "dockerfile", "makefile", "license", "readme"})
@@ -78,3 +80,22 @@ def looks_binary(head: bytes) -> bool:
             return False
     controls = sum(1 for byte in sample if byte < 9 or 13 < byte < 32)
     return controls > len(sample) // 20
+
+
+LOGGED_ARTIFACTS_TAG = "mlflow.loggedArtifacts"
+
+
+def logged_tables(tags: Mapping[str, str]) -> frozenset[str]:
+    """Artifact paths that ``mlflow.log_table`` wrote, from the run's ``mlflow.loggedArtifacts``
+    tag (``[{"path": "eval.json", "type": "table"}]``); empty when the tag is absent or odd."""
+    try:
+        entries = json.loads(tags.get(LOGGED_ARTIFACTS_TAG) or "[]")
+    except ValueError:
+        return frozenset()
+    if not isinstance(entries, list):
+        return frozenset()
+    return frozenset(
+        str(entry["path"])
+        for entry in entries
+        if isinstance(entry, dict) and entry.get("type") == "table" and entry.get("path")
+    )

@@ -10,14 +10,15 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from flowdeck.core.artifacts.kinds import SNIFF_BYTES, kind_of
+from flowdeck.core.artifacts import kinds
+from flowdeck.core.artifacts.kinds import SNIFF_BYTES, kind_of, logged_tables
 from flowdeck.core.entities import ArtifactEntry
 from flowdeck.core.errors import FlowdeckError
 from flowdeck.core.task_state import TaskState
+from flowdeck.core.text_format import format_size
 from flowdeck.store.base import Store
 from flowdeck.ui.artifacts.previewer import Previewer, PreviewSource, best_previewer
 from flowdeck.ui.crash import failure_text
-from flowdeck.ui.pages.overview_reads import format_size
 
 FOLDER_KIND = "folder"
 NO_PREVIEW_TEXT = "No preview for this kind of file yet"
@@ -51,6 +52,7 @@ class PreviewHost(QWidget):
         self.previewer: Previewer | None = None
         self._fetched: dict[str, Path] = {}
         self._lock = threading.Lock()
+        self._tables: frozenset[str] | None = None  # read on a worker on first need
 
         self.title = QLabel(self)
         self.title.setTextFormat(Qt.TextFormat.PlainText)
@@ -162,7 +164,16 @@ class PreviewHost(QWidget):
         if size is None:
             size = local.stat().st_size
         kind = kind_of(path.rsplit("/", 1)[-1], head)
+        if kind == kinds.JSON and path in self._logged_tables(state):
+            kind = kinds.TABLE  # mlflow.log_table writes JSON; the run's tag says so
         return PreviewSource(self.run_id, path, False, kind, size, entries, self.fetch)
+
+    def _logged_tables(self, state: TaskState) -> frozenset[str]:
+        """Paths MLflow's ``log_table`` wrote (the run's ``mlflow.loggedArtifacts`` tag)."""
+        if self._tables is None:
+            state.check()
+            self._tables = logged_tables(self.store.run(self.run_id).tags)
+        return self._tables
 
     def _inspected(self, source: PreviewSource) -> None:
         if source.path != self.path:

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 
 from flowdeck.core.entities import ArtifactEntry
 from flowdeck.core.task_state import TaskState
+from flowdeck.core.text_format import format_size
 from flowdeck.store.base import Store
-from flowdeck.ui.pages.overview_reads import format_size
 
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,48 +16,19 @@ from flowdeck.core.entities import (
     TraceInfo,
 )
 from flowdeck.core.errors import FlowdeckError, NotFound, Unsupported
-from flowdeck.core.runs_table_format import format_duration
 from flowdeck.core.task_state import TaskState
+from flowdeck.core.text_format import (  # noqa: F401 - the pages import them from here too
+    first_line,
+    format_millis,
+    format_size,
+    format_time,
+    short_id,
+)
 from flowdeck.core.trace_tree import TraceTree, build_trace_tree
 from flowdeck.store.base import Store
 
 LATEST_VERSION_LIMIT = 200  # models whose latest version the models page looks up
 TRACE_PAGE_SIZE = 100
-
-
-# --- formatting -------------------------------------------------------------------------------
-
-
-def format_time(millis: int | None) -> str:
-    """Local 'YYYY-MM-DD HH:MM:SS', or '' when unknown."""
-    if not millis:
-        return ""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(millis / 1000.0))
-
-
-def format_millis(millis: float | None) -> str:
-    return "" if millis is None else format_duration(millis / 1000.0)
-
-
-def format_size(size: int | None) -> str:
-    if size is None:
-        return ""
-    if size < 1024:
-        return f"{size} B"
-    value = size / 1024
-    for unit in ("KB", "MB"):
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
-
-
-def first_line(text: str | None) -> str:
-    return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
-
-
-def short_id(identifier: str) -> str:
-    return identifier[:8]
 
 
 def run_label(detail: RunDetail) -> str:

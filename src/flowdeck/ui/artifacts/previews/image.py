@@ -21,9 +21,9 @@ from flowdeck.core.artifacts.hexdump import file_error
 from flowdeck.core.artifacts.images import drop_svg_references, folder_images, neighbours
 from flowdeck.core.errors import CorruptStore
 from flowdeck.core.task_state import TaskState
+from flowdeck.core.text_format import format_size
 from flowdeck.ui.artifacts.previewer import Previewer, PreviewSource, previewer
 from flowdeck.ui.artifacts.previews.image_view import ImageView, ZoomBar
-from flowdeck.ui.pages.overview_reads import format_size
 
 try:
     from PySide6.QtSvg import QSvgRenderer

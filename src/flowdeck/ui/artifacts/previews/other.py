@@ -21,10 +21,10 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, 
 from flowdeck.core.artifacts import kinds
 from flowdeck.core.artifacts.hexdump import DUMP_BYTES, hex_dump, read_head
 from flowdeck.core.task_state import TaskState
+from flowdeck.core.text_format import format_size
 from flowdeck.ui.artifacts.previewer import Previewer, PreviewSource, previewer
 from flowdeck.ui.artifacts.previews.image import SVG_READABLE
 from flowdeck.ui.edit.description_editor import MARKDOWN_FEATURES, SafeMarkdownBrowser
-from flowdeck.ui.pages.overview_reads import format_size
 
 # Laying out Markdown runs on the GUI thread (about 0.35 s per MB): render the head only.
 MAX_MARKDOWN_BYTES = 192 * 1024

@@ -14,10 +14,10 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 from flowdeck.core.artifacts.images import StepImage, entry_path, step_images
 from flowdeck.core.errors import Cancelled, FlowdeckError
 from flowdeck.core.task_state import TaskState
+from flowdeck.core.text_format import format_time
 from flowdeck.ui.artifacts.previewer import Fetch, Previewer, PreviewSource, previewer
 from flowdeck.ui.artifacts.previews.image import DecodedImage, decode_image, describe
 from flowdeck.ui.artifacts.previews.image_view import ImageView, ZoomBar
-from flowdeck.ui.pages.overview_reads import format_time
 from flowdeck.ui.tasks import TaskRunner
 
 CACHED_IMAGES = 48  # decoded steps kept for scrubbing back and forth

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from flowdeck.core.compare import MISSING, TextDiff
 from flowdeck.core.task_state import TaskState
+from flowdeck.core.text_format import format_size
 from flowdeck.store.base import Store
 from flowdeck.ui.crash import failure_text
 from flowdeck.ui.pages.compare.image_compare import ImageCompareView
@@ -33,7 +34,6 @@ from flowdeck.ui.pages.compare.reads import (
 )
 from flowdeck.ui.pages.compare.text_diff import TextDiffView
 from flowdeck.ui.pages.compare.values import RunColumn, swatch
-from flowdeck.ui.pages.overview_reads import format_size
 from flowdeck.ui.tasks import TaskHandle, TaskRunner
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 
 from flowdeck.core.addresses import Address, experiment_address, model_address, run_address
 from flowdeck.core.entities import DatasetInput
+from flowdeck.core.text_format import format_millis, format_time, short_id
 from flowdeck.ui.edit.description_editor import SafeMarkdownBrowser
-from flowdeck.ui.pages.overview_reads import format_millis, format_time, short_id
 from flowdeck.ui.pages.overview_widgets import LinkButton, one_line, plain_label
 from flowdeck.ui.pages.run.reads import (
     RunData,

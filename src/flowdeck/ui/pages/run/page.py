@@ -13,12 +13,12 @@ from flowdeck.core.addresses import Address, run_address
 from flowdeck.core.context import Item, Selection
 from flowdeck.core.entities import RunDetail
 from flowdeck.core.runs_table_format import DEFAULT_PALETTE
+from flowdeck.core.text_format import short_id
 from flowdeck.store.base import Store
 from flowdeck.ui.artifacts.browser import ArtifactsView
 from flowdeck.ui.charts.charts_view import ChartsView
 from flowdeck.ui.charts.loading import ChartRun
 from flowdeck.ui.crash import failure_text
-from flowdeck.ui.pages.overview_reads import short_id
 from flowdeck.ui.pages.overview_widgets import LOADING_TEXT, plain_label
 from flowdeck.ui.pages.run.overview import DELETED, OverviewView
 from flowdeck.ui.pages.run.reads import (
