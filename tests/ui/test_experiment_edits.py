@@ -51,11 +51,15 @@ def window(qtbot, fail_on_qt_warnings):
     close_window(window)
 
 
-def focus_experiment(qtbot, window: MainWindow, store: Store, experiment_id: str) -> None:
+def focus_experiment(
+    qtbot, window: MainWindow, store: Store, experiment_id: str, keys: bool = True
+) -> None:
+    """Select the experiment in the sidebar; with ``keys`` also give the tree keyboard focus."""
     window.sidebar.select_experiments(store, [experiment_id])
-    window.activateWindow()  # a closed dialog leaves no active window offscreen
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=TIMEOUT)
-    window.sidebar.tree.setFocus()
+    if keys:
+        window.activateWindow()  # a closed dialog leaves no active window offscreen
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=TIMEOUT)
+        window.sidebar.tree.setFocus()
     qtbot.waitUntil(
         lambda: window.context.focus.kind == "experiment"
         and window.context.focus.ids == [experiment_id],
@@ -111,7 +115,7 @@ def test_create_rename_delete_restore_read_back_with_mlflow(qtbot, window, templ
     assert "alpha renamed" not in names_in_sidebar(window, store)
 
     window.sidebar.show_deleted.setChecked(True)
-    focus_experiment(qtbot, window, store, alpha)
+    focus_experiment(qtbot, window, store, alpha, keys=False)
     assert window.commands.reason("item.delete")
     assert window.commands.reason("item.restore") is None
     window.commands.trigger("item.restore")
@@ -132,14 +136,14 @@ def test_description_and_tags_of_a_file_store_experiment(qtbot, window, template
     experiment_id = next(
         e.experiment_id for e in store.experiments().itertuples() if e.name == "files-exp"
     )
-    focus_experiment(qtbot, window, store, experiment_id)
+    focus_experiment(qtbot, window, store, experiment_id, keys=False)
 
     window.commands.trigger("item.description")
     editor = dialog_of(qtbot, window, DescriptionEditor)
     editor.editor.setPlainText("# Notes\nplain *markdown*")
     with qtbot.waitSignal(window.sidebar.model.store_loaded, timeout=TIMEOUT):
         editor.accept()
-    focus_experiment(qtbot, window, store, experiment_id)
+    focus_experiment(qtbot, window, store, experiment_id, keys=False)
     assert window.context.focus.items[0].description == "# Notes\nplain *markdown*"
 
     window.commands.trigger("item.tags")

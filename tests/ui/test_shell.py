@@ -333,3 +333,15 @@ def test_the_sidebar_follows_the_current_page(qtbot, window, db, template):
     window.host.tabs.setCurrentIndex(0)
     assert [e.name for e in window.sidebar.current_selection()[1]] == ["vision"]
     assert window.host.count() == 2
+
+
+def test_a_page_reload_keeps_the_sidebar_focus(qtbot, window, db, template):
+    store = open_store(qtbot, window, db)
+    with qtbot.waitSignal(window.page_loaded, timeout=TIMEOUT) as loaded:
+        window.select_experiment_named(store, "vision")
+    page = loaded.args[0]
+    assert window.context.focus.kind == "experiment"
+    with qtbot.waitSignal(page.runs.loaded, timeout=TIMEOUT):
+        window.refresh()  # the table reloads with nothing selected
+    assert window.context.focus.kind == "experiment"
+    assert window.commands.reason("item.tags") is None  # Edit Tags still acts on the experiment

@@ -302,9 +302,13 @@ class MainWindow(RunAndViewCommands, QMainWindow):
             page.runs.loaded.connect(lambda _n: self._warm_filter_parser_later())
 
     def _page_selection(self, page: Page, selection: Any) -> None:
+        """A page's selection becomes the focus when it selects something or has the keyboard
+        (a reload that selects nothing must not take the focus from the sidebar's experiments)."""
         if page is self.host.current_page():
             self.context.set_selection(selection)
-            self.context.set_focus(selection)
+            focused = QApplication.focusWidget()
+            if selection or (focused is not None and page.isAncestorOf(focused)):
+                self.context.set_focus(selection)
 
     def _current_page_changed(self, page: Page | None) -> None:
         if isinstance(page, ExperimentPage):
