@@ -11,6 +11,7 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QDrag, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMenu, QSplitter, QToolBar, QVBoxLayout, QWidget
 
+import flowdeck.ui.artifacts.previews  # noqa: F401 - registered before the first preview, not during it
 from flowdeck.core.entities import ArtifactEntry
 from flowdeck.core.errors import FlowdeckError
 from flowdeck.store.artifacts import clean_relative

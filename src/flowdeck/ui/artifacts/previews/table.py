@@ -97,6 +97,8 @@ class TableView(QWidget):
         self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.view.setSortingEnabled(True)
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        # fitting columns to contents measures every row by default: 100 rows are enough
+        self.view.horizontalHeader().setResizeContentsPrecision(100)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addWidget(self.summary)
