@@ -72,6 +72,20 @@ def runner(qtbot) -> Iterator[TaskRunner]:  # noqa: ANN001
     assert task_runner.wait_idle(10_000)
 
 
+@pytest.fixture
+def shell(qapp, qt_warnings):  # noqa: ANN001, ANN201
+    """What a page needs (runner, settings, context, write path), without a main window."""
+    from flowdeck.ui.shell.context import Context
+    from flowdeck.ui.shell.page import Shell
+    from flowdeck.ui.shell.writes import WritePath
+
+    task_runner = TaskRunner()
+    context = Context()
+    yield Shell(task_runner, Settings(), context, WritePath(task_runner, context))
+    task_runner.cancel_all()
+    task_runner.wait_idle()
+
+
 @pytest.fixture(scope="session")
 def comparison_frame(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     """Eight runs written by MLflow for the comparison charts (see helpers/comparison_runs)."""

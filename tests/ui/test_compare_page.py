@@ -23,12 +23,8 @@ from flowdeck.ui.pages.compare.page import ComparePage
 from flowdeck.ui.pages.compare.text_diff import TINTS, ink
 from flowdeck.ui.pages.compare.values import BEST, COLOUR_ROLE
 from flowdeck.ui.runs.loading import load_runs
-from flowdeck.ui.settings import Settings
-from flowdeck.ui.shell.context import Context
 from flowdeck.ui.shell.page import Shell
 from flowdeck.ui.shell.page_types import create_page
-from flowdeck.ui.shell.writes import WritePath
-from flowdeck.ui.tasks import TaskRunner
 
 TIMEOUT = 30_000
 SHOTS = Path("/tmp/compare")
@@ -100,17 +96,6 @@ def store(written: Written) -> Store:
     opened = open_location(written.db)
     yield opened
     opened.close()
-
-
-@pytest.fixture
-def shell(qapp, qt_warnings) -> Shell:  # noqa: ANN001
-    runner = TaskRunner()
-    context = Context()
-    yield Shell(
-        runner=runner, settings=Settings(), context=context, writes=WritePath(runner, context)
-    )
-    runner.cancel_all()
-    runner.wait_idle()
 
 
 def opened(qtbot, shell: Shell, store: Store, run_ids) -> ComparePage:  # noqa: ANN001

@@ -20,12 +20,8 @@ from flowdeck.store import open_store  # noqa: E402
 from flowdeck.store.base import Store  # noqa: E402
 from flowdeck.store.writer_core import Change  # noqa: E402
 from flowdeck.ui.pages.overview_widgets import LinkButton, LinkTable  # noqa: E402
-from flowdeck.ui.settings import Settings  # noqa: E402
-from flowdeck.ui.shell.context import Context  # noqa: E402
 from flowdeck.ui.shell.page import Page, Shell  # noqa: E402
 from flowdeck.ui.shell.page_types import PAGE_TYPES, create_page  # noqa: E402
-from flowdeck.ui.shell.writes import WritePath  # noqa: E402
-from flowdeck.ui.tasks import TaskRunner  # noqa: E402
 
 BOLD_RUN = "<b>bold</b> run"
 MODEL = "<i>clf<i> & co"
@@ -107,17 +103,6 @@ def store(written: Written) -> Store:
     opened = open_store(written.path)
     yield opened
     opened.close()
-
-
-@pytest.fixture
-def shell(qapp, fail_on_qt_warnings) -> Shell:  # noqa: ANN001
-    runner = TaskRunner()
-    context = Context()
-    yield Shell(
-        runner=runner, settings=Settings(), context=context, writes=WritePath(runner, context)
-    )
-    runner.cancel_all()
-    runner.wait_idle()
 
 
 def opened(qtbot, shell: Shell, store: Store | None, text: str) -> Page:  # noqa: ANN001

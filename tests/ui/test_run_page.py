@@ -41,12 +41,8 @@ from flowdeck.ui.pages.run.reads import (  # noqa: E402
 )
 from flowdeck.ui.pages.run.sparkline import SPARKLINE_ROLE  # noqa: E402
 from flowdeck.ui.pages.run.values import TREND_COLUMN  # noqa: E402
-from flowdeck.ui.settings import Settings  # noqa: E402
-from flowdeck.ui.shell.context import Context  # noqa: E402
 from flowdeck.ui.shell.page import Shell  # noqa: E402
 from flowdeck.ui.shell.page_types import create_page  # noqa: E402
-from flowdeck.ui.shell.writes import WritePath  # noqa: E402
-from flowdeck.ui.tasks import TaskRunner  # noqa: E402
 
 TIMEOUT = 30_000
 RUN_NAME = "<b>bold</b> run"
@@ -190,17 +186,6 @@ def small_db(tmp_path: Path) -> tuple[Path, str]:
     client.log_metric(run_id, "loss", 0.5, step=1)
     client.set_terminated(run_id)
     return tmp_path / "mlflow.db", run_id
-
-
-@pytest.fixture
-def shell(qapp, qt_warnings) -> Shell:  # noqa: ANN001
-    runner = TaskRunner()
-    context = Context()
-    yield Shell(
-        runner=runner, settings=Settings(), context=context, writes=WritePath(runner, context)
-    )
-    runner.cancel_all()
-    runner.wait_idle()
 
 
 def opened(qtbot, shell: Shell, store: Store, text: str) -> RunPage:  # noqa: ANN001

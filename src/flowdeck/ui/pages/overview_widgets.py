@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from flowdeck.core.addresses import Address
 from flowdeck.store.base import Store
+from flowdeck.ui.labels import plain_label
 from flowdeck.ui.shell.page import Page, Shell
 
 OPEN_HINT = "Double-click or press Enter to open; Ctrl or the middle button opens a new tab."
@@ -32,14 +32,6 @@ MAX_FACT_LENGTH = 300
 LOADING_TEXT = "Loading…"
 
 
-def plain_label(text: str = "", wrap: bool = False) -> QLabel:
-    """A label that shows ``text`` exactly as typed (never as rich text) and can be selected."""
-    label = QLabel()
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setText(text)
-    label.setWordWrap(wrap)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
 
 
 def one_line(text: str) -> str:

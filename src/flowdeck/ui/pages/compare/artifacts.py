@@ -7,7 +7,6 @@ from PySide6.QtGui import QImage, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QLabel,
     QSplitter,
     QStackedWidget,
     QTreeWidget,
@@ -21,6 +20,7 @@ from flowdeck.core.task_state import TaskState
 from flowdeck.core.text_format import format_size
 from flowdeck.store.base import Store
 from flowdeck.ui.crash import failure_text
+from flowdeck.ui.labels import plain_label
 from flowdeck.ui.pages.compare.image_compare import ImageCompareView
 from flowdeck.ui.pages.compare.reads import (
     AS_IMAGE,
@@ -55,13 +55,6 @@ def fetch_for_compare(
     return fetched, images
 
 
-def plain(text: str = "", wrap: bool = True) -> QLabel:
-    label = QLabel()
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setText(text)
-    label.setWordWrap(wrap)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
 
 
 class ArtifactsCompare(QWidget):
@@ -84,24 +77,24 @@ class ArtifactsCompare(QWidget):
         self.tree = QTreeWidget(self)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
-        self.title = plain(wrap=False)
+        self.title = plain_label(wrap=False)
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
-        self.verdict = plain()
+        self.verdict = plain_label(wrap=True)
         self.left_run, self.right_run = QComboBox(), QComboBox()
         for combo in (self.left_run, self.right_run):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         pair = QHBoxLayout()
         pair.setContentsMargins(0, 0, 0, 0)
-        self.pair_label = plain("Compare", wrap=False)
-        self.with_label = plain("with", wrap=False)
+        self.pair_label = plain_label("Compare", wrap=False)
+        self.with_label = plain_label("with", wrap=False)
         for widget in (self.pair_label, self.left_run, self.with_label, self.right_run):
             pair.addWidget(widget)
         pair.addStretch(1)
         self.pair = QWidget()
         self.pair.setLayout(pair)
-        self.note = plain(CHOOSE)
+        self.note = plain_label(CHOOSE, wrap=True)
         self.note.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.text_view = TextDiffView()
         self.image_view = ImageCompareView()
