@@ -65,3 +65,7 @@ class WriteFailed(FlowdeckError):
 
 class Cancelled(FlowdeckError):
     """Long-running work was cancelled by the user."""
+
+
+class PromotionConflict(FlowdeckError):
+    """Someone else moved a promotion's alias or stage after the plan was shown."""

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import getpass
+import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flowdeck.core.errors import WriteFailed
+from flowdeck.core.entities import ModelVersion
+from flowdeck.core.errors import PromotionConflict, WriteFailed
+from flowdeck.core.model_versions import aliases_by_version, build_model_version
+from flowdeck.core.promotion import PromotionTarget
 from flowdeck.store.writer_core import NOT_FOUND_CODES, Change, GlobalUriClient, WriterCore
 
 STAGES = ("None", "Staging", "Production", "Archived")
@@ -222,3 +227,130 @@ class RegistryWrites(WriterCore):
             lambda: self.client.delete_model_version(name, str(version)),
         )
         return Change("model_version", (_version_id(name, version),), "delete")
+
+    # --- promotion ----------------------------------------------------------------------------
+
+    def promote(
+        self,
+        name: str,
+        version: str | int,
+        target: PromotionTarget,
+        note: str,
+        expected_holder: int | Sequence[int] | None,
+        *,
+        user: str | None = None,
+    ) -> Change:
+        """Move ``target`` (alias or stage) to ``version`` and record it on the version.
+
+        The model is re-read first: when the versions holding the target are not
+        ``expected_holder`` (the plan's ``holders``), ``PromotionConflict`` names the holder
+        now and nothing is written. The record is a ``flowdeck.promotion.<ms>`` tag (see
+        ``core.promotion_history``) signed by ``user`` (the login name when None).
+        """
+        from flowdeck.core.promotion import plan_promotion
+        from flowdeck.core.promotion_history import promotion_tags, record_key
+
+        if not note.strip():
+            raise WriteFailed("A promotion needs a note saying why. Nothing was changed.")
+        self.ensure_writable()
+        plan = plan_promotion(self._current_versions(name), int(version), target)
+        expected = _holder_tuple(expected_holder)
+        if plan.holders != expected:
+            raise PromotionConflict(
+                f"Could not promote {name} v{version} to {target.label}: "
+                f"{_holders_text(plan.holders)} now, but the plan showed "
+                f"{_listed(expected) or 'no holder'}. Someone changed it meanwhile; nothing "
+                "was changed. Review the new plan."
+            )
+        if plan.problem:
+            raise WriteFailed(f"{plan.problem} Nothing was changed.")
+        if plan.no_op:
+            raise WriteFailed(f"{plan.effects[0]} Nothing was changed.")
+        when = int(time.time() * 1000)
+        while record_key(when) in plan.candidate.tags:
+            when += 1
+        tags = promotion_tags(
+            user or _login_name(), when, target, plan.holder_versions, note.strip()
+        )
+        if target.alias is not None:
+            self.set_alias(name, target.alias, version)
+        else:
+            self.transition_stage(name, version, str(target.stage), target.archive_existing)
+        for key, value in tags.items():
+            self.call(
+                f"record the promotion on {name} version {version} (the {target.label} "
+                "change itself was made)",
+                lambda key=key, value=value: self.client.set_model_version_tag(
+                    name, str(version), key, value
+                ),
+            )
+        return Change("model_version", (_version_id(name, version),), "promote")
+
+    def _current_versions(self, name: str) -> list[ModelVersion]:
+        """The model's versions as MLflow's client returns them now, aliases included."""
+        model = self.call(f"look up '{name}'", lambda: self.client.get_registered_model(name))
+        aliases = aliases_by_version({a: int(v) for a, v in (model.aliases or {}).items()})
+        records: list[Any] = []
+        token: str | None = None
+        while True:
+            page = self.call(
+                f"look up the versions of '{name}'",
+                lambda token=token: self.client.search_model_versions(
+                    f"name='{name}'", page_token=token
+                ),
+            )
+            records.extend(page)
+            token = page.token
+            if not token:
+                break
+        return [
+            build_model_version(
+                {field: getattr(record, field, None) for field in _VERSION_FIELDS},
+                record.tags or {},
+                aliases.get(int(record.version), ()),
+            )
+            for record in records
+        ]
+
+
+_VERSION_FIELDS = (
+    "name",
+    "version",
+    "creation_timestamp",
+    "last_updated_timestamp",
+    "current_stage",
+    "description",
+    "user_id",
+    "source",
+    "run_id",
+    "status",
+    "status_message",
+    "run_link",
+    "storage_location",
+    "model_id",
+)
+
+
+def _holder_tuple(holder: int | Sequence[int] | None) -> tuple[int, ...]:
+    if holder is None:
+        return ()
+    if isinstance(holder, int | str):
+        return (int(holder),)
+    return tuple(sorted(int(item) for item in holder))
+
+
+def _listed(holders: tuple[int, ...]) -> str:
+    return ", ".join(f"v{item}" for item in holders)
+
+
+def _holders_text(holders: tuple[int, ...]) -> str:
+    if not holders:
+        return "no version holds it"
+    return f"{_listed(holders)} {'holds' if len(holders) == 1 else 'hold'} it"
+
+
+def _login_name() -> str | None:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return None
