@@ -15,11 +15,11 @@ from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtWidgets import QLabel, QTableWidget, QWidget  # noqa: E402
 
 import flowdeck.ui.pages.overview  # noqa: E402, F401 - registers the overview pages
-from flowdeck.core.addresses import model_address, parse_address, run_address  # noqa: E402
+from flowdeck.core.addresses import model_address, parse_address  # noqa: E402
 from flowdeck.store import open_store  # noqa: E402
 from flowdeck.store.base import Store  # noqa: E402
 from flowdeck.store.writer_core import Change  # noqa: E402
-from flowdeck.ui.pages.overview_widgets import LinkButton, LinkTable  # noqa: E402
+from flowdeck.ui.pages.overview_widgets import LinkButton  # noqa: E402
 from flowdeck.ui.shell.page import Page, Shell  # noqa: E402
 from flowdeck.ui.shell.page_types import PAGE_TYPES, create_page  # noqa: E402
 
@@ -153,84 +153,6 @@ def cell_centre(table: QTableWidget, row: int, column: int) -> QPoint:
 def all_plain(page: Page) -> None:
     for label in page.findChildren(QLabel):
         assert label.textFormat() == Qt.TextFormat.PlainText, label.text()
-
-
-# --- registry -----------------------------------------------------------------------------------------
-
-
-def test_models_page_lists_models_and_prompts_apart(qtbot, shell, store) -> None:  # noqa: ANN001
-    page = opened(qtbot, shell, store, "models")
-
-    assert page.title() == "Models"
-    row = cells(page.models.table)[0]
-    assert row[:3] == [MODEL, "v1", "@champion → v1"]
-    assert row[4] == "First line"
-    assert [r[0] for r in cells(page.prompts.table)] == ["greeting"]
-    assert page.prompts.caption.text() == "Prompts (1)"
-    assert page.shows(Change("model_version", (f"{MODEL}/1",), "set_tag"))
-    assert not page.shows(Change("run", ("x",), "rename"))
-
-    table = page.models.table
-    with qtbot.waitSignal(page.open_requested) as blocker:
-        qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell_centre(table, 0, 0))
-    assert blocker.args == [model_address(MODEL), False]
-
-
-def test_model_page_links_each_version_to_its_source_run(qtbot, shell, store, written) -> None:  # noqa: ANN001
-    page = opened(qtbot, shell, store, model_address(MODEL).__str__())
-
-    assert page.title() == MODEL
-    assert page.heading.text() == MODEL
-    assert fact(page, "Description") == "First line\nsecond line"
-    table: LinkTable = page.versions.table
-    assert cells(table) == [
-        ["v1", "@champion", "None", "READY", written.run_ids[0], cells(table)[0][5]]
-    ]
-    point = cell_centre(table, 0, 4)
-    with qtbot.waitSignal(page.open_requested) as blocker:
-        qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=point)
-    assert blocker.args == [run_address(written.run_ids[0]), False]
-    with qtbot.waitSignal(page.open_requested) as blocker:
-        qtbot.mouseDClick(
-            table.viewport(),
-            Qt.MouseButton.LeftButton,
-            Qt.KeyboardModifier.ControlModifier,
-            pos=point,
-        )
-    assert blocker.args == [run_address(written.run_ids[0]), True]
-    with qtbot.waitSignal(page.open_requested) as blocker:
-        qtbot.mouseClick(
-            table.viewport(), Qt.MouseButton.MiddleButton, pos=cell_centre(table, 0, 0)
-        )
-    assert blocker.args == [model_address(MODEL, "1"), True]
-
-
-def test_model_version_page_shows_its_source_run(qtbot, shell, store, written) -> None:  # noqa: ANN001
-    page = opened(qtbot, shell, store, str(model_address(MODEL, "1")))
-
-    assert page.title() == f"{MODEL} v1"
-    assert fact(page, "Model") == MODEL
-    assert fact(page, "Aliases") == "@champion"
-    assert fact(page, "Source run") == f"{BOLD_RUN} ({written.run_ids[0]})"
-    button = fact_widget(page, "Source run")
-    with qtbot.waitSignal(page.open_requested) as blocker:
-        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    assert blocker.args == [run_address(written.run_ids[0]), False]
-    with qtbot.waitSignal(page.open_requested) as blocker:
-        qtbot.mouseClick(button, Qt.MouseButton.MiddleButton)
-    assert blocker.args == [run_address(written.run_ids[0]), True]
-    assert page.tags.note.text() == "This version has no tags."
-
-
-def test_unknown_model_or_version_names_nothing(qtbot, shell, store) -> None:  # noqa: ANN001
-    assert failure(qtbot, shell, store, "model/nope") == (
-        "There is no registered model named 'nope' in mlflow.db.",
-        True,
-    )
-    assert failure(qtbot, shell, store, str(model_address(MODEL, "9"))) == (
-        f"Registered model '{MODEL}' has no version 9 in mlflow.db.",
-        True,
-    )
 
 
 def test_logged_model_pages(qtbot, shell, store, written) -> None:  # noqa: ANN001

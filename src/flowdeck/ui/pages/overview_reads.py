@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from flowdeck.core.entities import (
     Experiment,
     LoggedModel,
-    ModelVersion,
-    RegisteredModel,
     RunDetail,
     Trace,
     TraceInfo,
@@ -27,7 +25,6 @@ from flowdeck.core.text_format import (  # noqa: F401 - the pages import them fr
 from flowdeck.core.trace_tree import TraceTree, build_trace_tree
 from flowdeck.store.base import Store
 
-LATEST_VERSION_LIMIT = 200  # models whose latest version the models page looks up
 TRACE_PAGE_SIZE = 100
 
 
@@ -55,101 +52,6 @@ def _experiment(store: Store, experiment_id: str) -> Experiment:
         return store.experiment(experiment_id)
 
 
-def _versions(store: Store, name: str) -> list[ModelVersion]:
-    with missing_as(f"There is no registered model named '{name}' in {store.display_name}."):
-        return store.model_versions(name)
-
-
-# --- registry ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ModelRow:
-    model: RegisteredModel
-    latest: int | None  # None when not looked up (or the model has no live version)
-
-
-@dataclass(frozen=True)
-class ModelsView:
-    models: tuple[ModelRow, ...]
-    prompts: tuple[ModelRow, ...]
-    more: bool  # the registry holds more models than were read
-    latest_skipped: bool  # some latest versions were not looked up
-
-
-def read_models(state: TaskState, store: Store) -> ModelsView:
-    """Registered models and prompts, each with its latest version (for the first ones)."""
-    page = store.registered_models()
-    rows = []
-    for index, model in enumerate(page.items):
-        latest = None
-        if index < LATEST_VERSION_LIMIT:
-            state.check()
-            state.progress(index, min(len(page.items), LATEST_VERSION_LIMIT), "Reading versions")
-            try:
-                latest = max((v.version for v in store.model_versions(model.name)), default=None)
-            except NotFound:  # deleted since the listing
-                latest = None
-        rows.append(ModelRow(model, latest))
-    return ModelsView(
-        models=tuple(row for row in rows if not row.model.is_prompt),
-        prompts=tuple(row for row in rows if row.model.is_prompt),
-        more=page.next_token is not None,
-        latest_skipped=len(rows) > LATEST_VERSION_LIMIT,
-    )
-
-
-def _name_filter(name: str) -> str:
-    """An exact-name model filter, or '' when the name holds both kinds of quote."""
-    if "'" not in name:
-        return f"name = '{name}'"
-    if '"' not in name:
-        return f'name = "{name}"'
-    return ""
-
-
-def _registered_model(store: Store, name: str) -> RegisteredModel | None:
-    try:
-        page = store.registered_models(filter_string=_name_filter(name))
-    except FlowdeckError:
-        return None
-    return next((model for model in page.items if model.name == name), None)
-
-
-@dataclass(frozen=True)
-class ModelView:
-    name: str
-    model: RegisteredModel | None  # None when its own record could not be read
-    versions: tuple[ModelVersion, ...]  # newest first
-
-
-def read_model(state: TaskState, store: Store, name: str) -> ModelView:
-    versions = _versions(store, name)
-    state.check()
-    return ModelView(name, _registered_model(store, name), tuple(versions))
-
-
-@dataclass(frozen=True)
-class VersionView:
-    version: ModelVersion
-    run_name: str  # '' when the source run is unknown or gone
-
-
-def read_model_version(state: TaskState, store: Store, name: str, version: str) -> VersionView:
-    versions = _versions(store, name)
-    found = next((v for v in versions if str(v.version) == version.strip()), None)
-    if found is None:
-        raise NotFound(
-            f"Registered model '{name}' has no version {version} in {store.display_name}."
-        )
-    run_name = ""
-    if found.run_id:
-        state.check()
-        try:
-            run_name = store.run(found.run_id).info.run_name
-        except FlowdeckError:
-            run_name = ""
-    return VersionView(found, run_name)
 
 
 # --- logged models ----------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Model-registry dialogs: promoting a version to an alias or stage."""
