@@ -276,7 +276,8 @@ def compare_signatures(holder: ModelInfo | None, candidate: ModelInfo | None) ->
     if not changes:
         return SignatureCheck(True, (), "The signatures match.")
     count = len(changes)
-    return SignatureCheck(False, tuple(changes), f"The signatures differ ({count} changes).")
+    noun = "change" if count == 1 else "changes"
+    return SignatureCheck(False, tuple(changes), f"The signatures differ ({count} {noun}).")
 
 
 def _part_changes(
