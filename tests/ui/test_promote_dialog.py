@@ -139,6 +139,8 @@ def test_a_concurrent_move_is_a_conflict_and_reloads(qtbot, shell, qt_warnings, 
     client = mlflow_client(db)
     client.set_registered_model_alias("clf", "champion", "3")  # a colleague, meanwhile
 
+    window_messages: list[str] = []
+    shell.writes.failed.connect(window_messages.append)
     dialog.promote_button.click()
     qtbot.waitUntil(
         lambda: (
@@ -155,6 +157,7 @@ def test_a_concurrent_move_is_a_conflict_and_reloads(qtbot, shell, qt_warnings, 
     assert dialog.promote_button.isEnabled()
     assert str(client.get_model_version_by_alias("clf", "champion").version) == "3"
     assert not any(records(client, number) for number in ("1", "2", "3"))
+    assert window_messages == []  # the dialog explains the conflict; no second message box
     dialog.close()
 
 

@@ -289,6 +289,7 @@ class PromoteDialog(QDialog):
             self.store,
             work,
             f"Promoted {plan.name} v{plan.candidate.version} to {plan.target.label}.",
+            handled=(PromotionConflict,),  # the dialog explains it and shows the new plan
         )
 
     def _write_finished(self) -> None:

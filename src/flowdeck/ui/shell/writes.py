@@ -62,13 +62,15 @@ class WritePath(QObject):
         *,
         confirm: QDialog | None = None,
         on_failure_refresh: Change | None = None,
+        handled: tuple[type[BaseException], ...] = (),
     ) -> None:
         """Run ``work(writer)`` for ``store`` (after ``confirm`` is accepted, when given).
 
         ``on_failure_refresh`` is broadcast when the write fails part-way, so views re-read
-        what a multi-step edit may already have changed."""
+        what a multi-step edit may already have changed. Errors of a ``handled`` type are the
+        caller's to show (a dialog that explains a conflict itself): no second message."""
         if confirm is None:
-            self._submit(store, work, done_text, on_failure_refresh)
+            self._submit(store, work, done_text, on_failure_refresh, handled)
             return
 
         def finished(result: int) -> None:
@@ -76,14 +78,19 @@ class WritePath(QObject):
                 self.active_dialog = None
             confirm.deleteLater()
             if result == QDialog.DialogCode.Accepted:
-                self._submit(store, work, done_text, on_failure_refresh)
+                self._submit(store, work, done_text, on_failure_refresh, handled)
 
         confirm.finished.connect(finished)
         self.active_dialog = confirm
         confirm.open()
 
     def _submit(
-        self, store: Store, work: Work, done_text: str, on_failure_refresh: Change | None
+        self,
+        store: Store,
+        work: Work,
+        done_text: str,
+        on_failure_refresh: Change | None,
+        handled: tuple[type[BaseException], ...] = (),
     ) -> None:
         def run(state: TaskState) -> list[Change]:
             state.progress(0, 1, done_text)
@@ -108,7 +115,8 @@ class WritePath(QObject):
                 self.context.set_read_only(store, error.message)
             if on_failure_refresh is not None:
                 self.context.broadcast_change(store, on_failure_refresh)
-            self.report(error)
+            if not isinstance(error, handled):
+                self.report(error)
             self.finished.emit()
 
         self.runner.submit(
