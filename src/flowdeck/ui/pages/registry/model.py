@@ -23,6 +23,8 @@ from flowdeck.ui.pages.registry.reads import (
     tags_text,
 )
 from flowdeck.ui.pages.registry.tables import CellValue, Link, LinkView, Row
+from flowdeck.ui.registry.edit_bar import model_edit_bar
+from flowdeck.ui.registry.edits import RegistryEdits
 from flowdeck.ui.shell.page import Shell
 from flowdeck.ui.shell.page_types import page_type
 
@@ -128,6 +130,12 @@ class ModelPage(OverviewPage):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.versions_section, "Versions")
         self.tabs.addTab(self.history_section, "History")
+        self.edits = RegistryEdits(shell, self)
+        self.edits.renamed.connect(
+            lambda _old, new: self.open_requested.emit(model_address(new), False)
+        )
+        self.edit_bar = model_edit_bar(shell, store, self.name, self.edits)
+        self.body_layout.addWidget(self.edit_bar)
         self.body_layout.addWidget(self.description_section)
         self.body_layout.addWidget(self.tabs, 1)
 

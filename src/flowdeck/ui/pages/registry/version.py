@@ -27,6 +27,8 @@ from flowdeck.ui.pages.registry.model import (
 )
 from flowdeck.ui.pages.registry.reads import VersionDetail, aliases_text, read_version, tags_text
 from flowdeck.ui.pages.registry.tables import LinkView, Row
+from flowdeck.ui.registry.edit_bar import version_edit_bar
+from flowdeck.ui.registry.edits import RegistryEdits
 from flowdeck.ui.shell.page import Shell
 from flowdeck.ui.shell.page_types import page_type
 
@@ -117,6 +119,12 @@ class ModelVersionPage(OverviewPage):
         self.tabs.addTab(lineage_tab, "Source run")
         self.tabs.addTab(mlmodel_tab, "MLmodel")
         self.tabs.addTab(self.history_section, "History")
+        self.edits = RegistryEdits(shell, self)
+        self.edits.deleted.connect(
+            lambda name, _v: self.open_requested.emit(model_address(name), False)
+        )
+        self.edit_bar = version_edit_bar(shell, store, self.name, self.version, self.edits)
+        self.body_layout.addWidget(self.edit_bar)
         self.body_layout.addLayout(top)
         self.body_layout.addWidget(self.tabs, 1)
 
