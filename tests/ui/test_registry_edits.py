@@ -130,6 +130,22 @@ def test_delete_an_alias(qtbot, shell, edits, store, db) -> None:  # noqa: ANN00
     assert "challenger" not in aliases and "champion" in aliases
 
 
+def test_remove_the_aliases_a_version_holds(qtbot, shell, edits, store, db) -> None:  # noqa: ANN001
+    edits.remove_aliases(store, MODEL, "2")
+    dialog = dialog_of(qtbot, edits, ConfirmChangesDialog)
+    assert dialog.names == ["@challenger"] and "v2" in dialog.note_label.text()
+    accept_and_wait(qtbot, shell, dialog)
+    aliases = client_of(db).get_registered_model(MODEL).aliases
+    assert "challenger" not in aliases and "champion" in aliases
+
+
+
+def test_removing_aliases_of_a_version_without_any_says_so(qtbot, shell, store) -> None:  # noqa: ANN001
+    with qtbot.waitSignal(shell.writes.failed, timeout=TIMEOUT) as failed:
+        RegistryEdits(shell).remove_aliases(store, MODEL, "3")  # v3 holds none
+    assert failed.args == [f"{MODEL} v3 holds no alias."]
+
+
 def test_transition_to_production_archiving_the_holder(qtbot, shell, edits, store, db) -> None:  # noqa: ANN001
     edits.transition_stage(store, MODEL, "2")
     dialog = dialog_of(qtbot, edits, StageDialog)
@@ -202,6 +218,7 @@ def test_page_buttons_open_the_edits(qtbot, shell, store, db) -> None:  # noqa: 
     page = opened(qtbot, shell, store, "model/clf/2")
     assert list(page.edit_bar.buttons) == [
         "Set Alias…",
+        "Remove Aliases…",
         "Stage…",
         "Description…",
         "Tags…",

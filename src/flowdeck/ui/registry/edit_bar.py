@@ -64,6 +64,7 @@ def version_edit_bar(
         store,
         [
             ("Set Alias…", lambda: edits.set_alias(store, name, version)),
+            ("Remove Aliases…", lambda: edits.remove_aliases(store, name, version)),
             ("Stage…", lambda: edits.transition_stage(store, name, version)),
             ("Description…", lambda: edits.edit_version_description(store, name, version)),
             ("Tags…", lambda: edits.edit_version_tags(store, name, version)),

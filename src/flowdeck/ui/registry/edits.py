@@ -254,6 +254,31 @@ class RegistryEdits(QObject):
 
         self._read(store, name, confirm)
 
+    def remove_aliases(self, store: Store, name: str, version: str | int) -> None:
+        """Delete the aliases ``version`` holds, after a confirmation that lists them."""
+
+        def confirm(state: ModelState) -> None:
+            found = state.version(version)
+            aliases = sorted(found.aliases) if found is not None else []
+            if not aliases:
+                self.shell.writes.failed.emit(f"{name} v{version} holds no alias.")
+                return
+            dialog = ConfirmChangesDialog(
+                "Delete",
+                "alias",
+                [f"@{alias}" for alias in aliases],
+                f"They point at v{version}; the version itself stays.",
+                self.dialog_parent,
+            )
+
+            def work(writer: StoreWriter) -> list[Change]:
+                return [writer.delete_alias(name, alias) for alias in aliases]
+
+            listed = ", ".join(f"@{alias}" for alias in aliases)
+            self._confirm(store, dialog, work, f"Deleted {listed} of {name}")
+
+        self._read(store, name, confirm)
+
     def transition_stage(self, store: Store, name: str, version: str | int) -> None:
         def show(state: ModelState) -> None:
             found = state.version(version)
