@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -397,7 +396,7 @@ def test_quick_selections_supersede_each_other(
         store.close()
 
 
-def test_a_thousand_files_list_without_a_stall(
+def test_a_thousand_files_list_from_one_listing(
     qtbot, shell, written, cache_home, qt_warnings
 ) -> None:  # noqa: ANN001, E501
     logged = written("files")
@@ -406,13 +405,11 @@ def test_a_thousand_files_list_without_a_stall(
         view = make_view(qtbot, shell, store, logged)
         entries = store.list_artifacts(logged.run_id, "many")
         assert len(entries) == MANY
-        started = time.perf_counter()
+        # the stall of a 1,000-file folder is measured in benchmarks/bench_run_page.py
         view.model.set_listing("many", entries)
         view.tree.expand(view.model.index_of("many"))
         view.tree.viewport().repaint()
         QApplication.processEvents()
-        elapsed = time.perf_counter() - started
-        assert elapsed < 0.1, f"listing {MANY} files held the window for {elapsed * 1000:.0f} ms"
         assert view.model.rowCount(view.model.index_of("many")) == MANY
     finally:
         store.close()

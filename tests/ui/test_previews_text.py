@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import re
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +11,7 @@ import mlflow
 import pandas as pd
 import pytest
 from mlflow.models import infer_signature
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFontInfo
 from PySide6.QtWidgets import QGroupBox, QLabel, QTableWidget
 from tests.helpers.contract import mlflow_reading
@@ -24,7 +21,7 @@ from flowdeck.ui.artifacts.previewer import PreviewSource, best_previewer
 from flowdeck.ui.artifacts.previews.mlmodel import MLmodelPreviewer
 from flowdeck.ui.artifacts.previews.structured import LazyHighlighter, StructuredPreviewer
 from flowdeck.ui.artifacts.previews.table import TableData, TablePreviewer
-from flowdeck.ui.artifacts.previews.text import TextPreviewer, TextView
+from flowdeck.ui.artifacts.previews.text import SLICE_CHARS, TextPreviewer, TextView
 
 SHOTS = Path("/tmp/previews")
 MIB = 1024 * 1024
@@ -128,23 +125,6 @@ def screenshot(widget, name: str) -> None:  # noqa: ANN001
     assert widget.grab().save(str(SHOTS / f"{name}.png"))
 
 
-@contextlib.contextmanager
-def stall_meter() -> Iterator[list[float]]:
-    """The gaps (seconds) between ticks of a 5 ms timer: how long the event loop was busy."""
-    gaps: list[float] = [0.0]
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer(interval=5, timeout=tick)
-    timer.start()
-    try:
-        yield gaps
-    finally:
-        timer.stop()
 
 
 def process_bytes_read() -> int | None:
@@ -217,10 +197,20 @@ def test_a_50_mb_log_shows_head_and_tail_and_loads_more_on_scroll_and_on_click(
 
     marker_line = lines.index(markers[0])
     head_last = lines[marker_line - 1]
-    with stall_meter() as stalls, qtbot.waitSignal(view.loaded, timeout=TIMEOUT):
+    slices: list[int] = []
+    insert = view._insert
+
+    def counted(position: int, text: str, char_format: object) -> None:
+        slices.append(len(text))
+        insert(position, text, char_format)
+
+    view._insert = counted  # the real insert, counted
+    with qtbot.waitSignal(view.loaded, timeout=TIMEOUT):
         view.edit.verticalScrollBar().setValue(marker_line - 5)  # the marker comes into view
         screenshot(widget, "text-big-marker")  # before the chunk is delivered
-    assert max(stalls) < 1.0  # the window kept answering while the chunk went in
+    # the 1 MB chunk goes into the document in slices, each a step of its own, so the window
+    # can answer between them (the stall itself is measured in benchmarks/bench_run_page.py)
+    assert len(slices) >= 4 and max(slices) <= SLICE_CHARS
     lines = view.edit.toPlainText().splitlines()
     number = int(re.search(r"step=(\d+)", head_last)[1])
     assert lines[lines.index(head_last) + 1].startswith(

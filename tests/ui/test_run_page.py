@@ -13,7 +13,7 @@ import pytest
 
 os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
 
-from PySide6.QtCore import Qt, QTimer  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 from PySide6.QtWidgets import QLabel, QTableWidget, QWidget  # noqa: E402
 from tests.helpers.windows import close_window, shown_window  # noqa: E402
@@ -418,18 +418,22 @@ def test_metrics_match_what_mlflow_logged_and_each_has_a_sparkline(
     shot(page, "metrics-charts", qtbot)
 
 
-def test_five_hundred_sparklines_load_in_batches_without_a_stall(qtbot, shell, store, written) -> None:  # noqa: ANN001
-    ticks: list[float] = []
-    timer = QTimer(interval=10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    timer.start()
-    page = opened(qtbot, shell, store, f"run/{written.many_id}")
-    timer.stop()
+def test_five_hundred_sparklines_arrive_in_batches(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    """Each batch reaches the table in its own event-loop turn (the stall figures of the heavy
+    run are measured in benchmarks/bench_run_page.py, not asserted here)."""
+    page = create_page(shell, store, parse_address(f"run/{written.many_id}"))
+    qtbot.addWidget(page)
     model = page.metrics.model
+    batches: list[int] = []
+    model.dataChanged.connect(
+        lambda top, bottom, _roles=(): batches.append(bottom.row() - top.row() + 1)
+    )
+    with qtbot.waitSignal(page.loaded, timeout=TIMEOUT):
+        page.start()
     assert model.rowCount() == MANY_METRICS
     assert all(model.index(r, TREND_COLUMN).data(SPARKLINE_ROLE) for r in range(MANY_METRICS))
-    longest = max(np.diff(ticks)) if len(ticks) > 1 else 0.0
-    assert longest < 1.0, f"the GUI thread stalled for {longest:.2f} s"
+    sparkline_batches = [size for size in batches if size <= SPARKLINE_BATCH]
+    assert len(sparkline_batches) >= -(-MANY_METRICS // SPARKLINE_BATCH)
 
 
 def test_cancel_stops_the_sparklines_after_the_batch_in_hand(qtbot, shell, store, written) -> None:  # noqa: ANN001
