@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -342,9 +341,7 @@ def test_parameters_search_sort_and_copy(qtbot, shell, store, written, qtmodelte
 
 
 def test_five_thousand_parameters_are_one_model_not_widgets(qtbot, shell, store, written) -> None:  # noqa: ANN001
-    started = time.perf_counter()
     page = opened(qtbot, shell, store, f"run/{written.wide_id}")
-    seconds = time.perf_counter() - started
     params = page.params
     assert params.proxy.rowCount() == WIDE_PARAMS
     assert params.count.text() == f"{WIDE_PARAMS} parameters"
@@ -354,7 +351,6 @@ def test_five_thousand_parameters_are_one_model_not_widgets(qtbot, shell, store,
     assert params.proxy.rowCount() == 10
     params.search.setText("VALUE 4321")
     assert [params.proxy.index(0, c).data() for c in (0, 1)] == ["param-04321", "value 4321"]
-    assert seconds < 20, f"opening a run with {WIDE_PARAMS} parameters took {seconds:.1f} s"
 
 
 def test_tags_separate_system_tags_and_search(qtbot, shell, store, written) -> None:  # noqa: ANN001
