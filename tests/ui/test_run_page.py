@@ -19,6 +19,7 @@ from tests.helpers.windows import close_window, shown_window  # noqa: E402
 from tests.helpers.windows import open_store as open_in_window  # noqa: E402
 
 from flowdeck.core.addresses import Address, model_address, parse_address, run_address  # noqa: E402
+from flowdeck.core.compare import better_is_lower  # noqa: E402
 from flowdeck.store import open_store  # noqa: E402
 from flowdeck.store.base import HISTORY_DTYPE, Store  # noqa: E402
 from flowdeck.store.writer_core import Change  # noqa: E402
@@ -35,7 +36,6 @@ from flowdeck.ui.pages.run.page import (  # noqa: E402
 )
 from flowdeck.ui.pages.run.reads import (  # noqa: E402
     SPARKLINE_POINTS,
-    lower_is_better,
     sparkline,
 )
 from flowdeck.ui.pages.run.sparkline import SPARKLINE_ROLE  # noqa: E402
@@ -219,9 +219,9 @@ def shot(page: QWidget, name: str, qtbot) -> None:  # noqa: ANN001
 
 def test_the_best_value_is_the_minimum_for_losses_and_errors() -> None:
     for key in ("loss", "val_loss", "Train/Error", "top1_err", "mae", "MSE", "rmse", "perplexity"):
-        assert lower_is_better(key), key
+        assert better_is_lower(key), key
     for key in ("accuracy", "f1", "auc", "reward", "val/precision"):
-        assert not lower_is_better(key), key
+        assert not better_is_lower(key), key
 
 
 def test_a_sparkline_keeps_at_most_200_points_and_breaks_at_nan() -> None:

@@ -236,8 +236,7 @@ class MainWindow(RunAndViewCommands, QMainWindow):
 
     def _read_only_changed(self, store: Store, reason: str | None) -> None:
         self.sidebar.model.set_read_only(store, reason)
-        self._update_store_state()
-        self.commands.update_state()
+        self._update_store_state()  # re-evaluates the commands too
 
     def _update_store_state(self) -> None:
         store = self.current_store()

@@ -10,6 +10,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from flowdeck.core.compare import better_is_lower
 from flowdeck.core.decimate import decimate_minmax
 from flowdeck.core.entities import RunDetail
 from flowdeck.core.errors import Cancelled, FlowdeckError, NotFound
@@ -18,7 +19,6 @@ from flowdeck.core.trace_filter import SOURCE_RUN_KEY
 from flowdeck.store.base import CAP_LOGGED_MODELS, CAP_REGISTRY, CAP_TRACES, Store
 from flowdeck.ui.pages.overview_reads import missing_as
 
-LOWER_IS_BETTER = ("loss", "error", "err", "mae", "mse", "rmse", "perplexity")
 SPARKLINE_POINTS = 200
 SPARKLINE_COLUMNS = (SPARKLINE_POINTS - 2) // 3  # decimate_minmax keeps ≤ 3 * columns + 2
 MAX_CHILDREN = 200
@@ -42,10 +42,6 @@ SOURCE_TAGS = (
 # --- metrics ----------------------------------------------------------------------------------
 
 
-def lower_is_better(key: str) -> bool:
-    """Whether a metric's best value is its minimum (losses and errors) rather than its maximum."""
-    name = key.lower()
-    return any(word in name for word in LOWER_IS_BETTER)
 
 
 @dataclass(frozen=True)
@@ -70,7 +66,7 @@ def metric_rows(summaries: pd.DataFrame) -> list[MetricRow]:
     rows = []
     for record in summaries.sort_values("key").itertuples(index=False):
         key = str(record.key)
-        lower = lower_is_better(key)
+        lower = better_is_lower(key)
         step = record.min_step if lower else record.max_step
         rows.append(
             MetricRow(
