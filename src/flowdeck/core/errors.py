@@ -69,3 +69,11 @@ class Cancelled(FlowdeckError):
 
 class PromotionConflict(FlowdeckError):
     """Someone else moved a promotion's alias or stage after the plan was shown."""
+
+
+class InvalidWorkflow(FlowdeckError):
+    """A deployment workflow or its ``flowdeck.workflow`` tag is not valid; the message says why."""
+
+
+class WorkflowBlocked(FlowdeckError):
+    """A workflow step is not allowed yet (failed check, no approval); nothing was written."""

@@ -8,13 +8,14 @@ from flowdeck.core.errors import WriteFailed
 from flowdeck.store.writer_core import Change, WriterCore, translate_mlflow_error
 from flowdeck.store.writer_registry import RegistryWrites
 from flowdeck.store.writer_traces import TraceWrites
+from flowdeck.store.writer_workflow import WorkflowWrites
 
 __all__ = ["Change", "StoreWriter", "translate_mlflow_error"]
 
 DESCRIPTION_TAG = "mlflow.note.content"
 
 
-class StoreWriter(RegistryWrites, TraceWrites, WriterCore):
+class StoreWriter(WorkflowWrites, RegistryWrites, TraceWrites, WriterCore):
     """Edits one store: experiments and runs here, registry and traces in the mixins.
 
     Every method re-checks the schema guard first and raises ``ReadOnlyStore`` before
