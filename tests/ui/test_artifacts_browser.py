@@ -445,6 +445,7 @@ def test_copy_uri_and_enter(qtbot, shell, opened) -> None:  # noqa: ANN001
         "Open with the System's App",
         "Copy URI\tCtrl+C",
         "Refresh",
+        "Register Model…",
     ]
 
 

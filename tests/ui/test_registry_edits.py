@@ -11,7 +11,7 @@ from mlflow import MlflowClient
 from PySide6.QtWidgets import QDialog
 
 import flowdeck.ui.pages  # noqa: F401 - registers the pages
-from flowdeck.core.addresses import model_address, parse_address
+from flowdeck.core.addresses import Address, model_address, parse_address
 from flowdeck.store import open_store
 from flowdeck.store.base import Store
 from flowdeck.ui.edit.confirm import ConfirmChangesDialog
@@ -202,6 +202,19 @@ def test_delete_a_model(qtbot, shell, edits, store, db) -> None:  # noqa: ANN001
     assert "3 live versions (v1, v2, v3)" in dialog.note_label.text()
     accept_and_wait(qtbot, shell, dialog)
     assert client_of(db).search_registered_models() == []
+
+
+def test_the_page_of_a_deleted_model_makes_way_for_the_models(qtbot, shell, store, db) -> None:  # noqa: ANN001
+    with qtbot.waitSignal(shell.context.read_only_changed, timeout=TIMEOUT):
+        shell.writes.check(store)
+    page = opened(qtbot, shell, store, f"model/{MODEL}")
+    asked: list[Address] = []
+    page.open_requested.connect(lambda address, _new: asked.append(address))
+    page.edit_bar.buttons["Delete…"].click()
+    dialog = dialog_of(qtbot, page.edits, ConfirmChangesDialog)
+    accept_and_wait(qtbot, shell, dialog)
+    qtbot.waitUntil(lambda: bool(asked), timeout=TIMEOUT)
+    assert asked == [Address("models")]
 
 
 def opened(qtbot, shell: Shell, store: Store, text: str) -> Page:  # noqa: ANN001

@@ -217,6 +217,8 @@ def test_models_page_filter(qtbot, shell, store) -> None:  # noqa: ANN001
     assert page.filter_message.isVisible() or not page.isVisible()
     assert page.filter_message.text().startswith("Invalid")
     assert [row[0] for row in page.models.table.texts()] == [MODEL]  # what it showed stays
+    assert page.address.filter == "tags.team = 'vision'"  # a bad filter never becomes the address
+    assert moved[-1].filter == "tags.team = 'vision'"
     shoot(qtbot, page, "models-invalid-filter")
 
 

@@ -34,6 +34,7 @@ from flowdeck.ui.artifacts.tree_model import (
     list_artifacts,
 )
 from flowdeck.ui.crash import failure_text
+from flowdeck.ui.registry.register_dialog import RegisterSource, Registration
 
 if TYPE_CHECKING:
     from flowdeck.ui.shell.page import Shell
@@ -51,6 +52,7 @@ class ArtifactsView(QWidget):
     path_changed = Signal(str)  # the user selected an artifact ("" for the root)
     loaded = Signal()  # the top folder was listed (or could not be)
     status = Signal(str)  # a short text about an action (copied, downloaded, failed)
+    open_requested = Signal(object, bool)  # an Address to open (a newly registered version)
 
     def __init__(
         self, shell: Shell, store: Store, run_id: str, path: str = "", parent: QWidget | None = None
@@ -83,6 +85,14 @@ class ArtifactsView(QWidget):
         self.artifact_actions.open.triggered.connect(lambda: self.open_external())
         self.artifact_actions.copy.triggered.connect(lambda: self.copy_uri())
         self.artifact_actions.refresh.triggered.connect(self.refresh)
+        self.artifact_actions.register.triggered.connect(lambda: self.register_model())
+        self.registration = Registration(shell, self)
+        shell.context.read_only_changed.connect(
+            lambda changed, _reason: self._update_register() if changed is store else None
+        )
+        self.registration.registered.connect(
+            lambda address: self.open_requested.emit(address, False)
+        )
         self.toolbar = QToolBar(self)
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.toolbar.addActions(self.actions_list())
@@ -180,6 +190,49 @@ class ArtifactsView(QWidget):
         QGuiApplication.clipboard().setText(uri)
         self._say(f"Copied {uri}")
 
+    def model_folder(self, path: str | None = None) -> str | None:
+        """The model folder at ``path`` (a folder holding an MLmodel, or the MLmodel file)."""
+        path = self._current if path is None else path
+        if path is None:
+            return None
+        node = self.model.node(path) if path else None
+        folder = (
+            path if (not path or (node is not None and node.is_dir)) else path.rpartition("/")[0]
+        )
+        entries = self.model.entries(folder) or ()
+        has_mlmodel = any(entry.path.rsplit("/", 1)[-1] == "MLmodel" for entry in entries)
+        return folder if has_mlmodel else None
+
+    def register_model(self, path: str | None = None) -> None:
+        """Register… the model folder at ``path`` (the current one by default)."""
+        folder = self.model_folder(path)
+        if folder is None:
+            self._say("Pick a model folder (one that holds an MLmodel file) to register it.")
+            return
+        uri = f"runs:/{self.run_id}/{folder}" if folder else f"runs:/{self.run_id}"
+        name = folder.rsplit("/", 1)[-1] or "model"
+        self.registration.start(
+            self.store, RegisterSource(uri, run_id=self.run_id, suggested_name=name)
+        )
+
+    def _update_register(self) -> None:
+        action = self.artifact_actions.register
+        current = self._current
+        node = self.model.node(current) if current else None
+        if node is not None and node.is_dir and self.model.state_of(current) == UNLISTED:
+            self._list(current)  # whether it holds an MLmodel shows once it is listed
+        reason = self.shell.context.read_only_reason(self.store)
+        folder = self.model_folder()
+        action.setEnabled(folder is not None and reason is None)
+        action.setToolTip(
+            reason
+            or (
+                "Register this model folder as a model version"
+                if folder is not None
+                else "Select a folder that holds an MLmodel file to register it"
+            )
+        )
+
     def drag_mime(self, path: str) -> Any:
         """The drag data of an artifact fetched already (its local file URL), else None."""
         return self.model.mimeData([self.model.index_of(path)])
@@ -215,6 +268,7 @@ class ArtifactsView(QWidget):
         if generation != self._generation:
             return
         self.model.set_listing(path, entries)
+        self._update_register()
         self._advance()
         if not path:
             self.loaded.emit()
@@ -318,6 +372,7 @@ class ArtifactsView(QWidget):
         if node is None:
             return
         self._current = path
+        self._update_register()
         parent = path if node.is_dir else path.rpartition("/")[0]
         self.host.show_artifact(path, node.is_dir, node.size, self.model.entries(parent))
 

@@ -36,6 +36,7 @@ class ArtifactActions:
     open: QAction
     copy: QAction
     refresh: QAction
+    register: QAction
 
     @classmethod
     def create(cls, parent: QObject) -> ArtifactActions:
@@ -48,10 +49,13 @@ class ArtifactActions:
         copy.setToolTip("Copy the artifact's URI (Ctrl+C in the tree)")
         refresh = QAction("Refresh", parent)
         refresh.setToolTip("List the artifacts again")
-        return cls(download, open_action, copy, refresh)
+        register = QAction("Register Model…", parent)
+        register.setToolTip("Register this model folder as a version in the model registry")
+        register.setEnabled(False)
+        return cls(download, open_action, copy, refresh, register)
 
     def all(self) -> list[QAction]:
-        return [self.download, self.open, self.copy, self.refresh]
+        return [self.download, self.open, self.copy, self.refresh, self.register]
 
 
 def artifact_name(path: str) -> str:

@@ -52,8 +52,6 @@ def _experiment(store: Store, experiment_id: str) -> Experiment:
         return store.experiment(experiment_id)
 
 
-
-
 # --- logged models ----------------------------------------------------------------------------------
 
 

@@ -123,7 +123,9 @@ class TracePage(OverviewPage):
         )
         tokens = ", ".join(f"{key} {value}" for key, value in sorted(info.token_usage.items()))
         source_run = info.metadata.get(SOURCE_RUN_KEY, "")
-        run: LinkButton | str = LinkButton(source_run, run_address(source_run)) if source_run else ""
+        run: LinkButton | str = (
+            LinkButton(source_run, run_address(source_run)) if source_run else ""
+        )
         self.set_facts(
             [
                 ("Trace ID", info.trace_id),

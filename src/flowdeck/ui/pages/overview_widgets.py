@@ -32,8 +32,6 @@ MAX_FACT_LENGTH = 300
 LOADING_TEXT = "Loading…"
 
 
-
-
 def one_line(text: str) -> str:
     """``text`` on one line (a table cell shows no line breaks)."""
     return " ⏎ ".join(part for part in text.splitlines()) if "\n" in text else text

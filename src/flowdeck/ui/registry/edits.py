@@ -50,8 +50,6 @@ def read_model_state(state: TaskState, store: Store, name: str) -> ModelState:
     return ModelState(registered_model(store, name), tuple(versions))
 
 
-
-
 def alias_note(alias: str, version: str | int, held_by: int | None) -> str:
     """What setting ``alias`` on ``version`` does, in plain words."""
     if not alias:
@@ -115,6 +113,7 @@ class RegistryEdits(QObject):
                 lambda w: w.delete_registered_model(name),
                 f"Deleted model {name}",
                 Change("registered_model", (name,), "delete"),
+                then=lambda: self.deleted.emit(name, ""),
             )
 
         self._read(store, name, confirm)

@@ -1,4 +1,5 @@
 """The previewers; importing this package registers each of them."""
+
 import flowdeck.ui.artifacts.previews.gallery  # noqa: F401
 import flowdeck.ui.artifacts.previews.image  # noqa: F401
 import flowdeck.ui.artifacts.previews.other  # noqa: F401

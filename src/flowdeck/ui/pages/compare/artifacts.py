@@ -55,8 +55,6 @@ def fetch_for_compare(
     return fetched, images
 
 
-
-
 class ArtifactsCompare(QWidget):
     """Folders are listed on the worker as they are expanded; a file present in two or more
     runs is fetched from each of them and compared as text, as an image or by content."""

@@ -44,6 +44,7 @@ VERSION_WIDTHS = (60, 100, 80, 65, 140, 70, 110, 110, 120, 100)
 HISTORY_HEADERS = ("Time", "Version", "What", "Who", "Note", "Known from")
 HISTORY_WIDTHS = (150, 70, 420, 90, 200)
 REGISTRY_KINDS = ("registered_model", "model_version")
+MODELS = Address("models")
 
 
 def logged_model_address(model_id: str) -> Address:
@@ -134,6 +135,8 @@ class ModelPage(OverviewPage):
         self.edits.renamed.connect(
             lambda _old, new: self.open_requested.emit(model_address(new), False)
         )
+        # The model is gone: its page makes way for the list it was in.
+        self.edits.deleted.connect(lambda _name, _v: self.open_requested.emit(MODELS, False))
         self.edit_bar = model_edit_bar(shell, store, self.name, self.edits)
         self.body_layout.addWidget(self.edit_bar)
         self.body_layout.addWidget(self.description_section)

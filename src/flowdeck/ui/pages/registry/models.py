@@ -133,16 +133,17 @@ class ModelsPage(OverviewPage):
 
     def apply_filter(self) -> None:
         text = self.search.text().strip()
-        if text != self.address.filter:
-            self.address = Address("models", filter=text)
-            self.address_changed.emit(self.address)
-        self.start()
+        self.read(read_or_reject, text, on_result=lambda view: self._show(view, text))
 
-    def _show(self, view: ModelsView | InvalidFilter) -> None:
+    def _show(self, view: ModelsView | InvalidFilter, text: str | None = None) -> None:
         if isinstance(view, InvalidFilter):
+            # The tab keeps the last filter that worked: a bad one never becomes its address.
             self.filter_message.setText(view.message)
             self.filter_message.show()
             return
+        if text is not None and text != self.address.filter:
+            self.address = Address("models", filter=text)
+            self.address_changed.emit(self.address)
         self.filter_message.hide()
         self.models.table.set_rows([model_row(row) for row in view.models], MODEL_WIDTHS)
         self.prompts.table.set_rows([prompt_row(row) for row in view.prompts], PROMPT_WIDTHS)

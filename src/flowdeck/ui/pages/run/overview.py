@@ -240,7 +240,9 @@ class OverviewView(QScrollArea):
             item = self.datasets.itemBelow(item)
         row_height = self.datasets.sizeHintForRow(0) if rows else 0
         header = self.datasets.header().sizeHint().height()
-        self.datasets.setFixedHeight(header + rows * row_height + 2 * self.datasets.frameWidth() + 2)
+        self.datasets.setFixedHeight(
+            header + rows * row_height + 2 * self.datasets.frameWidth() + 2
+        )
 
     # --- links ------------------------------------------------------------------------------------
 
@@ -257,7 +259,9 @@ class OverviewView(QScrollArea):
                 for c in links.children
             ]
             more = " (the first ones)" if links.more_children else ""
-            self.links.addRow(self._label(f"Child runs ({len(children)}{more}):"), _column(children))
+            self.links.addRow(
+                self._label(f"Child runs ({len(children)}{more}):"), _column(children)
+            )
         if links.models:
             models = [
                 self._link(
@@ -286,7 +290,9 @@ class OverviewView(QScrollArea):
             buttons.append(self._link(f"{count} {noun} logged in this run", address))
         elif links.traces == 0:
             buttons.append(plain_label("No traces were logged in this run."))
-        buttons.append(self._link("All traces of the experiment", Address("traces", (experiment_id,))))
+        buttons.append(
+            self._link("All traces of the experiment", Address("traces", (experiment_id,)))
+        )
         self.links.addRow(self._label("Traces:"), _column(buttons))
 
     # --- helpers ----------------------------------------------------------------------------------

@@ -179,7 +179,9 @@ class RunPage(Page):
         assert self.data is not None
         self._pending.add("links")
         detail = self.data.detail
-        self._submit("links", read_links, detail, on_result=self._show_links, on_error=self._links_failed)
+        self._submit(
+            "links", read_links, detail, on_result=self._show_links, on_error=self._links_failed
+        )
 
     def _show_links(self, links: RunLinks) -> None:
         assert self.data is not None
@@ -352,6 +354,7 @@ class RunPage(Page):
         self.artifacts_tab.layout().addWidget(self.artifacts)
         self.artifacts.path_changed.connect(self._artifact_path_changed)
         self.artifacts.status.connect(self.status.emit)
+        self.artifacts.open_requested.connect(self.open_requested.emit)
         self.artifacts.host.shown.connect(self._artifact_on_screen)
 
     def _artifact_on_screen(self, _path: str) -> None:

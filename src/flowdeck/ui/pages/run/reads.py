@@ -42,8 +42,6 @@ SOURCE_TAGS = (
 # --- metrics ----------------------------------------------------------------------------------
 
 
-
-
 @dataclass(frozen=True)
 class MetricRow:
     """One metric of the run: latest, min, max, the step of the best value, point count."""
