@@ -52,6 +52,7 @@ def model_edit_bar(shell: Shell, store: Store, name: str, edits: RegistryEdits) 
             ("Delete…", lambda: edits.delete_model(store, name)),
             ("Description…", lambda: edits.edit_model_description(store, name)),
             ("Tags…", lambda: edits.edit_model_tags(store, name)),
+            ("Workflow…", lambda: edits.edit_workflow(store, name)),
         ],
     )
 

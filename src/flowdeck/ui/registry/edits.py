@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdeck.core.deploy_workflow import read_workflow
 from flowdeck.core.entities import ModelVersion, RegisteredModel
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import Store
@@ -141,6 +142,33 @@ class RegistryEdits(QObject):
         self._read(store, name, show)
 
     # --- versions ---------------------------------------------------------------------------------
+
+    def edit_workflow(self, store: Store, name: str) -> None:
+        """Set, change or remove the model's evaluate → approve → deploy workflow."""
+        from flowdeck.ui.registry.workflow_editor import REMOVE, WorkflowEditor
+
+        def show(state: ModelState) -> None:
+            stored = read_workflow(state.model.tags if state.model else {})
+            dialog = WorkflowEditor(name, stored.workflow, stored.problem, self.dialog_parent)
+
+            def finished(result: int) -> None:
+                if result == QDialog.DialogCode.Accepted:
+                    workflow = dialog.workflow()
+                    self._write(
+                        store,
+                        lambda w: w.set_workflow(name, workflow),
+                        f"Set the deployment workflow of {name}",
+                    )
+                elif result == REMOVE:
+                    self._write(
+                        store,
+                        lambda w: w.clear_workflow(name),
+                        f"Removed the deployment workflow of {name}",
+                    )
+
+            self._open(dialog, lambda: None, finished)
+
+        self._read(store, name, show)
 
     def delete_version(self, store: Store, name: str, version: str | int) -> None:
         def confirm(state: ModelState) -> None:

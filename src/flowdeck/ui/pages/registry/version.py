@@ -29,6 +29,7 @@ from flowdeck.ui.pages.registry.reads import VersionDetail, aliases_text, read_v
 from flowdeck.ui.pages.registry.tables import LinkView, Row
 from flowdeck.ui.registry.edit_bar import version_edit_bar
 from flowdeck.ui.registry.edits import RegistryEdits
+from flowdeck.ui.registry.workflow_panel import WorkflowPanel
 from flowdeck.ui.shell.page import Shell
 from flowdeck.ui.shell.page_types import page_type
 
@@ -60,6 +61,11 @@ def read_version_page(state: TaskState, store: Store, name: str, version: str) -
     except OSError as error:
         note = f"Its MLmodel could not be read: {error.strerror or error}."
         return VersionAnswer(detail, None, note)
+
+
+def version_number(text: str) -> int:
+    """The version number an address names (-1 when it names none: the read says so)."""
+    return int(text) if text.strip().isdigit() else -1
 
 
 def promotion_available() -> bool:
@@ -119,6 +125,8 @@ class ModelVersionPage(OverviewPage):
         self.tabs.addTab(lineage_tab, "Source run")
         self.tabs.addTab(mlmodel_tab, "MLmodel")
         self.tabs.addTab(self.history_section, "History")
+        self.workflow = WorkflowPanel(shell, store, self.name, version_number(self.version))
+        self.tabs.addTab(self.workflow, "Workflow")
         self.edits = RegistryEdits(shell, self)
         self.edits.deleted.connect(
             lambda name, _v: self.open_requested.emit(model_address(name), False)
@@ -135,6 +143,7 @@ class ModelVersionPage(OverviewPage):
 
     def start(self) -> None:
         self.read(read_version_page, self.name, self.version, on_result=self._show)
+        self.workflow.reload()
 
     def open_promote(self) -> None:
         try:
