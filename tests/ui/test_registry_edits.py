@@ -244,7 +244,7 @@ def test_page_buttons_open_the_edits(qtbot, shell, store, db) -> None:  # noqa: 
         dialog.accept()
     assert moved.args == [model_address(MODEL), False]
     model_page = opened(qtbot, shell, store, "model/clf")
-    assert list(model_page.edit_bar.buttons) == ["Rename…", "Delete…", "Description…", "Tags…"]
+    assert list(model_page.edit_bar.buttons) == ["Rename…", "Delete…", "Description…", "Tags…", "Workflow…"]
     model_page.edit_bar.buttons["Rename…"].click()
     dialog_of(qtbot, model_page.edits, NameDialog).reject()
     qtbot.waitUntil(lambda: model_page.edits.active_dialog is None, timeout=TIMEOUT)
