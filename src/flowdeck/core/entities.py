@@ -133,6 +133,19 @@ class RegisteredModel:
 
 
 @dataclass(frozen=True)
+class LoggedModelMetric:
+    """One metric value of a logged model, with the dataset and run it was measured in."""
+
+    key: str
+    value: float
+    step: int
+    timestamp: int | None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
 class LoggedModel:
     model_id: str
     experiment_id: str
@@ -147,6 +160,7 @@ class LoggedModel:
     lifecycle_stage: str = "active"
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    metrics: tuple[LoggedModelMetric, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -52,6 +53,9 @@ CAP_REGISTRY = "registry"
 CAP_TRACES = "traces"
 CAP_LOGGED_MODELS = "logged_models"
 CAP_ARTIFACTS = "artifacts"
+
+# Page size of the registry listings that default implementations walk through.
+REGISTRY_PAGE_SIZE = 1000
 
 
 class Store(ABC):
@@ -180,9 +184,7 @@ class Store(ABC):
         """The direct children of ``path`` in the run's artifact tree (paths relative to root)."""
 
     @abstractmethod
-    def fetch_artifact(
-        self, run_id: str, path: str, *, state: TaskState | None = None
-    ) -> Path:
+    def fetch_artifact(self, run_id: str, path: str, *, state: TaskState | None = None) -> Path:
         """A local file or folder with the artifact's content.
 
         Local artifacts are returned in place (never modified); remote ones are downloaded
@@ -202,6 +204,38 @@ class Store(ABC):
     def model_versions(self, name: str) -> list[ModelVersion]:
         """Every live version of one model, newest first, with tags and aliases."""
         raise Unsupported("This store has no model registry.")
+
+    def all_model_versions(
+        self, *, state: TaskState | None = None
+    ) -> dict[str, list[ModelVersion]]:
+        """Every registered model's (prompts included) live versions, keyed by model name.
+
+        Each list equals ``model_versions(name)``: newest first, with tags and aliases; a model
+        with no live version maps to ``[]``. This default reads model by model; backends
+        override it with a few bulk reads. ``state`` gets progress (models read) and is checked
+        between models; raises Cancelled.
+        """
+        from flowdeck.core.errors import NotFound
+        from flowdeck.store.progress import Progress
+
+        names: list[str] = []
+        token: str | None = None
+        while True:
+            if state is not None:
+                state.check()
+            page = self.registered_models("", token, REGISTRY_PAGE_SIZE)
+            names.extend(model.name for model in page.items)
+            token = page.next_token
+            if not token or not page.items:
+                break
+        progress = Progress(state, len(names), "Reading model versions")
+        found: dict[str, list[ModelVersion]] = {}
+        for name in names:
+            progress.check()
+            with contextlib.suppress(NotFound):  # deleted since the listing
+                found[name] = self.model_versions(name)
+            progress.advance()
+        return found
 
     # --- traces ---------------------------------------------------------------------------------
 
@@ -227,8 +261,41 @@ class Store(ABC):
 
     # --- logged models --------------------------------------------------------------------------
 
-    def logged_models(self, experiment_ids: Sequence[str]) -> list[LoggedModel]:
-        """Logged models (MLflow 3) of the experiments."""
+    def logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        *,
+        state: TaskState | None = None,
+    ) -> list[LoggedModel]:
+        """Active logged models (MLflow 3) of the experiments, as
+        ``MlflowClient.search_logged_models`` finds and orders them (all pages).
+
+        ``filter_string`` is MLflow's logged-model grammar (attributes, ``metrics.<k>``,
+        ``params.<k>``, ``tags.<k>``); ``order_by`` items are ``"field [ASC|DESC]"`` strings
+        (an attribute or ``metrics.<k>``) or MLflow's ``{"field_name", "ascending",
+        "dataset_name", "dataset_digest"}`` dicts. Bad ones raise ``InvalidFilter``. Each model
+        carries its params, tags and metrics (``LoggedModelMetric``, with dataset and run).
+        ``state`` is checked between chunks or pages; raises Cancelled.
+        """
+        raise Unsupported("This store has no logged models.")
+
+    def logged_model(self, model_id: str) -> LoggedModel:
+        """One active logged model with its params, tags and metrics; raises ``NotFound``."""
+        raise Unsupported("This store has no logged models.")
+
+    def list_logged_model_artifacts(self, model_id: str, path: str = "") -> list[ArtifactEntry]:
+        """The direct children of ``path`` in a logged model's artifacts (paths relative to
+        the model's artifact root), folders first."""
+        raise Unsupported("This store has no logged models.")
+
+    def fetch_logged_model_artifact(
+        self, model_id: str, path: str, *, state: TaskState | None = None
+    ) -> Path:
+        """A local file or folder with a logged model's artifact (``path`` "" for all of
+        them): local artifacts in place, remote ones downloaded into Flowdeck's cache as
+        ``fetch_artifact`` does (see ``flowdeck.store.logged_model_artifacts``)."""
         raise Unsupported("This store has no logged models.")
 
     # --- writes ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import pandas as pd
 
-from flowdeck.core.entities import ArtifactEntry, Metric, RunDetail, RunInfo
+from flowdeck.core.entities import ArtifactEntry, LoggedModel, Metric, RunDetail, RunInfo
 from flowdeck.core.errors import NotFound, StoreNotFound
 from flowdeck.core.task_state import TaskState, check
 from flowdeck.store.base import (
@@ -365,13 +365,67 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
             state=state,
         )
 
-    def logged_models(self, experiment_ids: Sequence[str]):
+    def logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        *,
+        state: TaskState | None = None,
+    ) -> list[LoggedModel]:
+        from flowdeck.core.logged_model_filter import search_logged_models
+
+        search_logged_models((), filter_string, order_by)  # a bad filter fails before reading
         wanted = {str(i) for i in experiment_ids}
         models = []
         for experiment in self.experiment_folders():
             if experiment.experiment_id in wanted:
+                check(state)
                 models.extend(details.logged_models(experiment, self.note_problem))
-        return models
+        return search_logged_models(models, filter_string, order_by, first_metric=True)
+
+    def logged_model(self, model_id: str) -> LoggedModel:
+        return self._locate_model(model_id)[0]
+
+    def list_logged_model_artifacts(self, model_id: str, path: str = "") -> list[ArtifactEntry]:
+        from flowdeck.store import logged_model_artifacts
+
+        model, folder = self._locate_model(model_id)
+        return logged_model_artifacts.list_model_artifacts(
+            model, path, moved_folder=os.path.join(folder, "artifacts")
+        )
+
+    def fetch_logged_model_artifact(
+        self, model_id: str, path: str, *, state: TaskState | None = None
+    ) -> Path:
+        from flowdeck.store import logged_model_artifacts
+
+        model, folder = self._locate_model(model_id)
+        return logged_model_artifacts.fetch_model_artifact(
+            model,
+            path,
+            store_key=self.tracking_uri,
+            moved_folder=os.path.join(folder, "artifacts"),
+            state=state,
+        )
+
+    def _locate_model(self, model_id: str) -> tuple[LoggedModel, str]:
+        """An active logged model and its folder; raises ``NotFound``."""
+        model_id = str(model_id)
+        if (
+            model_id
+            and "/" not in model_id
+            and "\\" not in model_id
+            and model_id not in (".", "..")
+        ):
+            for experiment in self.experiment_folders():
+                folder = os.path.join(experiment.folder, "models", model_id)
+                if not os.path.isfile(os.path.join(folder, "meta.yaml")):
+                    continue
+                model = details.logged_model(folder, experiment, self.note_problem)
+                if model is not None and model.lifecycle_stage != "deleted":
+                    return model, folder
+        raise NotFound(f"There is no logged model with ID {model_id}.")
 
 
 def _artifact_root(uri: str | None, run_folder: str) -> str | None:

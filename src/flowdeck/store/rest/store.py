@@ -31,9 +31,8 @@ from flowdeck.store.base import (
     CAP_WRITE,
     Store,
 )
-from flowdeck.store.rest import artifacts, history, registry, runs, traces
+from flowdeck.store.rest import artifacts, history, logged_models, registry, runs, traces
 from flowdeck.store.rest.client import ClientOptions, RestClient
-from flowdeck.store.rest.logged_models import search_logged_models
 
 
 class RestStore(Store):
@@ -181,6 +180,11 @@ class RestStore(Store):
     def model_versions(self, name: str) -> list[ModelVersion]:
         return registry.model_versions(self.client, name)
 
+    def all_model_versions(
+        self, *, state: TaskState | None = None
+    ) -> dict[str, list[ModelVersion]]:
+        return registry.all_model_versions(self.client, state)
+
     # --- traces ----------------------------------------------------------------------------------------
 
     def search_traces(
@@ -208,8 +212,46 @@ class RestStore(Store):
 
     # --- logged models ---------------------------------------------------------------------------------
 
-    def logged_models(self, experiment_ids: Sequence[str]) -> list[LoggedModel]:
-        return search_logged_models(self.client, list(experiment_ids))
+    def logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        *,
+        state: TaskState | None = None,
+    ) -> list[LoggedModel]:
+        if isinstance(experiment_ids, str):
+            experiment_ids = [experiment_ids]
+        return logged_models.search_logged_models(
+            self.client, list(experiment_ids), filter_string, order_by, state
+        )
+
+    def logged_model(self, model_id: str) -> LoggedModel:
+        return logged_models.get_logged_model(self.client, model_id)
+
+    def list_logged_model_artifacts(self, model_id: str, path: str = "") -> list[ArtifactEntry]:
+        from flowdeck.store.logged_model_artifacts import clean_model_path
+
+        relative = clean_model_path(model_id, path)  # refuse escaping paths before any request
+        return logged_models.list_model_artifacts(self.client, model_id, relative)
+
+    def fetch_logged_model_artifact(
+        self, model_id: str, path: str, *, state: TaskState | None = None
+    ) -> Path:
+        from flowdeck.store import artifact_fetch, logged_model_artifacts
+
+        relative = logged_model_artifacts.clean_model_path(model_id, path)
+        model = self.logged_model(model_id)
+        return logged_model_artifacts.fetch_remote_model(
+            model,
+            relative,
+            store_key=self.client.base_url,
+            lister=lambda folder: logged_models.list_model_artifacts(self.client, model_id, folder),
+            download=artifact_fetch.http_download(
+                lambda file: logged_models.open_model_file(self.client, model_id, file)
+            ),
+            state=state,
+        )
 
     def __repr__(self) -> str:
         return f"RestStore({self.location!r})"

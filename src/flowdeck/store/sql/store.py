@@ -37,7 +37,7 @@ from flowdeck.store.sql.engine import (
 )
 from flowdeck.store.sql.experiments import read_experiments
 from flowdeck.store.sql.history import read_metric_history
-from flowdeck.store.sql.logged_models import read_logged_models
+from flowdeck.store.sql.logged_models import read_logged_model, read_logged_models
 from flowdeck.store.sql.registry import SqlRegistryMixin
 from flowdeck.store.sql.schema import SqlSchema, read_schema, table_of
 from flowdeck.store.sql.summaries import read_metric_summaries
@@ -162,9 +162,43 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
     def run(self, run_id: str) -> RunDetail:
         return self._read(read_run, self.schema, str(run_id))
 
-    def logged_models(self, experiment_ids: Sequence[str]) -> list[LoggedModel]:
+    def logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        *,
+        state: TaskState | None = None,
+    ) -> list[LoggedModel]:
+        from flowdeck.core.logged_model_filter import search_logged_models
+
+        search_logged_models((), filter_string, order_by)  # a bad filter fails before reading
         ids = [str(experiment_id) for experiment_id in experiment_ids]
-        return self._read(read_logged_models, self.schema, ids)
+        check(state)
+        models = self._read(read_logged_models, self.schema, ids)
+        check(state)
+        return search_logged_models(models, filter_string, order_by)
+
+    def logged_model(self, model_id: str) -> LoggedModel:
+        return self._read(read_logged_model, self.schema, str(model_id))
+
+    def list_logged_model_artifacts(self, model_id: str, path: str = "") -> list[ArtifactEntry]:
+        from flowdeck.store import logged_model_artifacts
+
+        model = self.logged_model(model_id)
+        return logged_model_artifacts.list_model_artifacts(
+            model, path, base_dir=self._database_folder()
+        )
+
+    def fetch_logged_model_artifact(
+        self, model_id: str, path: str, *, state: TaskState | None = None
+    ) -> Path:
+        from flowdeck.store import logged_model_artifacts
+
+        model = self.logged_model(model_id)
+        return logged_model_artifacts.fetch_model_artifact(
+            model, path, store_key=self._uri, base_dir=self._database_folder(), state=state
+        )
 
     # --- artifacts --------------------------------------------------------------------------------
 
@@ -192,9 +226,7 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
     def _artifact_place(self, run_id: str) -> tuple[str | None, int | None]:
         """The run's artifact URI and end time (the cache stamp of remote artifacts)."""
         runs = table_of("runs", "run_uuid", "artifact_uri", "end_time")
-        query = select(runs.c.artifact_uri, runs.c.end_time).where(
-            runs.c.run_uuid == str(run_id)
-        )
+        query = select(runs.c.artifact_uri, runs.c.end_time).where(runs.c.run_uuid == str(run_id))
 
         with self.connect() as connection:
             rows = connection.execute(query).all()
