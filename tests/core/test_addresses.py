@@ -23,9 +23,13 @@ EXAMPLES = {
     "run/abc/artifacts/plots/loss%20curve.png": run_address("abc", "plots/loss curve.png"),
     "compare/a,b,c": Address("compare", ("a", "b", "c")),
     "models": Address("models"),
+    "models?filter=tags.team%20%3D%20%27vision%27": Address("models", filter="tags.team = 'vision'"),
     "model/team%2Fclassifier": model_address("team/classifier"),
     "model/my%20model/3": model_address("my model", "3"),
     "logged-models/7": Address("logged-models", ("7",)),
+    "logged-models/7?filter=metrics.acc%20%3E%200.9": Address(
+        "logged-models", ("7",), filter="metrics.acc > 0.9"
+    ),
     "logged-model/m-123": Address("logged-model", ("m-123",)),
     "traces/7?filter=trace.status%20%3D%20%27ERROR%27": Address(
         "traces", ("7",), filter="trace.status = 'ERROR'"

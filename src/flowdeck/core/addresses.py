@@ -54,7 +54,7 @@ KINDS = (
     "trace",
     "servers",
 )
-FILTERABLE = frozenset({"experiment", "traces"})
+FILTERABLE = frozenset({"experiment", "traces", "models", "logged-models"})
 
 
 def experiment_address(experiment_ids: list[str] | tuple[str, ...], filter_string: str = "") -> Address:

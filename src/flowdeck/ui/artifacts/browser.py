@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QSplitter, QToolBar, QVBoxLayout, Q
 import flowdeck.ui.artifacts.previews  # noqa: F401 - registered before the first preview, not during it
 from flowdeck.core.entities import ArtifactEntry
 from flowdeck.core.errors import FlowdeckError
+from flowdeck.store.artifact_owner import ArtifactOwner
 from flowdeck.store.artifacts import clean_relative
 from flowdeck.store.base import Store
 from flowdeck.ui.artifacts.downloads import (
@@ -55,13 +56,22 @@ class ArtifactsView(QWidget):
     open_requested = Signal(object, bool)  # an Address to open (a newly registered version)
 
     def __init__(
-        self, shell: Shell, store: Store, run_id: str, path: str = "", parent: QWidget | None = None
+        self,
+        shell: Shell,
+        store: Store,
+        run_id: str,
+        path: str = "",
+        parent: QWidget | None = None,
+        *,
+        model_id: str = "",
     ) -> None:
+        """The artifacts of run ``run_id``, or of logged model ``model_id`` when given."""
         super().__init__(parent)
         self.shell = shell
         self.runner = shell.runner
         self.store = store
         self.run_id = run_id
+        self.artifact_owner = ArtifactOwner(store, run_id, model_id)
         self.root_uri: str | None = None
         self._waiting_for_root: list[str] = []  # Copy URI asked before the root was known
         self._pending: str | None = None
@@ -72,9 +82,9 @@ class ArtifactsView(QWidget):
 
         self.model = ArtifactTreeModel(self)
         self.tree = ArtifactTree(self.model, self)
-        self.host = PreviewHost(self.runner, store, run_id, self)
+        self.host = PreviewHost(self.runner, store, run_id, self, self.artifact_owner)
         self.model.local_file = self.host.local_file
-        self.downloads = DownloadBar(self.runner, store, run_id, self)
+        self.downloads = DownloadBar(self.runner, store, run_id, self, self.artifact_owner)
         self.note = QLabel(self)
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setWordWrap(True)
@@ -217,6 +227,9 @@ class ArtifactsView(QWidget):
 
     def _update_register(self) -> None:
         action = self.artifact_actions.register
+        if self.artifact_owner.is_model:  # a logged model registers whole, from its page
+            action.setVisible(False)
+            return
         current = self._current
         node = self.model.node(current) if current else None
         if node is not None and node.is_dir and self.model.state_of(current) == UNLISTED:
@@ -254,8 +267,7 @@ class ArtifactsView(QWidget):
         self.model.mark_loading(path)
         self.runner.submit(
             list_artifacts,
-            self.store,
-            self.run_id,
+            self.artifact_owner,
             path,
             key=f"list:{path}",
             owner=self,
@@ -293,8 +305,7 @@ class ArtifactsView(QWidget):
     def _read_root(self) -> None:
         self.runner.submit(
             artifact_root,
-            self.store,
-            self.run_id,
+            self.artifact_owner,
             key="root",
             owner=self,
             store=self.store,

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from flowdeck.core.errors import FlowdeckError
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.artifact_fetch import export
+from flowdeck.store.artifact_owner import ArtifactOwner
 from flowdeck.store.base import Store
 from flowdeck.ui.crash import failure_text
 
@@ -63,9 +64,9 @@ def artifact_name(path: str) -> str:
     return path.rsplit("/", 1)[-1] if path else "artifacts"
 
 
-def download(state: TaskState, store: Store, run_id: str, path: str, folder: Path) -> Path:
+def download(state: TaskState, owner: ArtifactOwner, path: str, folder: Path) -> Path:
     """Fetch the artifact (cache or in place), then copy it into ``folder``; Qt-free."""
-    local = store.fetch_artifact(run_id, path, state=state)
+    local = owner.fetch(path, state)
     state.check()
     return export(state, local, folder, artifact_name(path))
 
@@ -87,11 +88,19 @@ class DownloadBar(QWidget):
     failed = Signal(str, str)  # artifact path, plain message
     cancelled = Signal()
 
-    def __init__(self, runner: Any, store: Store, run_id: str, parent: QWidget | None = None):
+    def __init__(
+        self,
+        runner: Any,
+        store: Store,
+        run_id: str,
+        parent: QWidget | None = None,
+        owner: ArtifactOwner | None = None,
+    ):
         super().__init__(parent)
         self.runner = runner
         self.store = store
         self.run_id = run_id
+        self.owner = owner or ArtifactOwner(store, run_id)
         self._handles: dict[int, Any] = {}
         self._numbers = itertools.count(1)
         self.label = QLabel(self)
@@ -121,8 +130,7 @@ class DownloadBar(QWidget):
         number = next(self._numbers)
         handle = self.runner.submit(
             download,
-            self.store,
-            self.run_id,
+            self.owner,
             path,
             folder,
             owner=self,

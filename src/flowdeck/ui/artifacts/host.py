@@ -16,6 +16,7 @@ from flowdeck.core.entities import ArtifactEntry
 from flowdeck.core.errors import FlowdeckError
 from flowdeck.core.task_state import TaskState
 from flowdeck.core.text_format import format_size
+from flowdeck.store.artifact_owner import ArtifactOwner
 from flowdeck.store.base import Store
 from flowdeck.ui.artifacts.previewer import Previewer, PreviewSource, best_previewer
 from flowdeck.ui.crash import failure_text
@@ -42,11 +43,19 @@ class PreviewHost(QWidget):
     shown = Signal(str)  # the artifact path whose preview or message is now on screen
     open_external_requested = Signal(str)  # a previewer asks to open a file in the system viewer
 
-    def __init__(self, runner: Any, store: Store, run_id: str, parent: QWidget | None = None):
+    def __init__(
+        self,
+        runner: Any,
+        store: Store,
+        run_id: str,
+        parent: QWidget | None = None,
+        owner: ArtifactOwner | None = None,
+    ):
         super().__init__(parent)
         self.runner = runner
         self.store = store
         self.run_id = run_id
+        self.owner = owner or ArtifactOwner(store, run_id)
         self.path: str | None = None  # what is shown, or being read for showing
         self.source: PreviewSource | None = None
         self.previewer: Previewer | None = None
@@ -117,7 +126,7 @@ class PreviewHost(QWidget):
             known = self._fetched.get(path)
         if known is not None and known.exists():  # the cache folder may have been cleared
             return known
-        local = self.store.fetch_artifact(self.run_id, path, state=state)
+        local = self.owner.fetch(path, state)
         with self._lock:
             self._fetched[path] = local
         return local
@@ -150,10 +159,10 @@ class PreviewHost(QWidget):
     ) -> PreviewSource:
         if is_dir:
             if entries is None:
-                entries = tuple(self.store.list_artifacts(self.run_id, path))
+                entries = tuple(self.owner.list(path))
             return PreviewSource(self.run_id, path, True, FOLDER_KIND, None, entries, self.fetch)
         if entries is None:
-            entries = tuple(self.store.list_artifacts(self.run_id, path.rpartition("/")[0]))
+            entries = tuple(self.owner.list(path.rpartition("/")[0]))
         local = self.fetch(state, path)
         state.check()
         try:
@@ -172,7 +181,7 @@ class PreviewHost(QWidget):
         """Paths MLflow's ``log_table`` wrote (the run's ``mlflow.loggedArtifacts`` tag)."""
         if self._tables is None:
             state.check()
-            self._tables = logged_tables(self.store.run(self.run_id).tags)
+            self._tables = logged_tables(self.owner.tags())
         return self._tables
 
     def _inspected(self, source: PreviewSource) -> None:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from flowdeck.core.entities import ArtifactEntry
 from flowdeck.core.task_state import TaskState
 from flowdeck.core.text_format import format_size
-from flowdeck.store.base import Store
+from flowdeck.store.artifact_owner import ArtifactOwner
 
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
@@ -292,14 +292,14 @@ class ArtifactTreeModel(QAbstractItemModel):
         return self._icons
 
 
-def list_artifacts(state: TaskState, store: Store, run_id: str, path: str) -> list[ArtifactEntry]:
+def list_artifacts(state: TaskState, owner: ArtifactOwner, path: str) -> list[ArtifactEntry]:
     state.check()
-    return store.list_artifacts(run_id, path)
+    return owner.list(path)
 
 
-def artifact_root(state: TaskState, store: Store, run_id: str) -> str | None:
+def artifact_root(state: TaskState, owner: ArtifactOwner) -> str | None:
     state.check()
-    return store.run(run_id).info.artifact_uri
+    return owner.root_uri()
 
 
 def artifact_uri(root: str, path: str) -> str:

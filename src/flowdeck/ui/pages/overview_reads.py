@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from flowdeck.core.entities import (
     Experiment,
-    LoggedModel,
     RunDetail,
     Trace,
     TraceInfo,
@@ -50,28 +49,6 @@ def missing_as(message: str) -> Iterator[None]:
 def _experiment(store: Store, experiment_id: str) -> Experiment:
     with missing_as(f"There is no experiment with ID {experiment_id} in {store.display_name}."):
         return store.experiment(experiment_id)
-
-
-# --- logged models ----------------------------------------------------------------------------------
-
-
-def read_logged_models(
-    state: TaskState, store: Store, experiment_id: str
-) -> tuple[Experiment, list[LoggedModel]]:
-    experiment = _experiment(store, experiment_id)
-    state.check()
-    return experiment, store.logged_models([experiment_id])
-
-
-def read_logged_model(state: TaskState, store: Store, model_id: str) -> tuple[LoggedModel, str]:
-    """The logged model and its experiment's name (looked up over every experiment)."""
-    frame = store.experiments(view="all")
-    names = dict(zip(frame["experiment_id"].astype(str), frame["name"], strict=True))
-    state.check()
-    found = next((m for m in store.logged_models(list(names)) if m.model_id == model_id), None)
-    if found is None:
-        raise NotFound(f"There is no logged model with ID {model_id} in {store.display_name}.")
-    return found, str(names.get(found.experiment_id, ""))
 
 
 # --- traces -------------------------------------------------------------------------------------------
