@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMenu
 from flowdeck.ui.shell.commands import Command, CommandRegistry
 from flowdeck.ui.shell.help import add_help_commands
 from flowdeck.ui.shell.palette import show_palette
+from flowdeck.ui.shell.registry_commands import add_registry_commands
 from flowdeck.ui.theme import MODES
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ def declare_commands(window: MainWindow) -> CommandRegistry:
     _edit_commands(window, registry)
     _view_commands(window, registry)
     _go_commands(window, registry)
+    add_registry_commands(registry, window)
     add_help_commands(registry, window)
     _build_menus(window, registry)
     return registry
@@ -250,6 +252,11 @@ def _build_menus(window: MainWindow, registry: CommandRegistry) -> None:
         theme_menu.addAction(registry.action(f"view.theme.{mode}"))
     registry.fill_menu(bar.addMenu("&Go"), "Go", {"page.next_tab", "page.models", "app.palette"})
     registry.fill_menu(bar.addMenu("&Runs"), "Runs", {"run.copy_id", "run.open"})
+    registry.fill_menu(
+        bar.addMenu("Registr&y"),
+        "Registry",
+        {"registry.rename_model", "registry.set_alias", "registry.evaluate"},
+    )
     registry.fill_menu(bar.addMenu("&Help"), "Help")
     for menu in bar.findChildren(QMenu):
         menu.aboutToShow.connect(registry.update_state)
