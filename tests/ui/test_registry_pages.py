@@ -349,3 +349,21 @@ def test_promote_opens_the_registry_dialog(qtbot, shell, store) -> None:  # noqa
     assert dialogs and dialogs[0].isVisible()
     qtbot.wait(200)
     dialogs[0].close()
+
+
+def test_version_artifacts_tab_browses_its_files(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    from_run = opened(qtbot, shell, store, f"model/{MODEL}/1")  # runs:/<run>/model
+    from_run.tabs.setCurrentWidget(from_run.artifacts_tab)
+    view = from_run.artifacts
+    assert view is not None and view.run_id == written.run_ids[0]
+    qtbot.waitUntil(lambda: view.current_path() == "model", timeout=20000)
+    assert [e.path for e in view.model.entries("model") or ()] == ["model/MLmodel"]
+
+    logged = opened(qtbot, shell, store, f"model/{MODEL}/3")  # models:/m-… (MLflow 3)
+    logged.tabs.setCurrentWidget(logged.artifacts_tab)
+    view = logged.artifacts
+    assert view is not None and view.artifact_owner.model_id == written.model_id
+    qtbot.waitUntil(lambda: view.model.entries("") is not None, timeout=20000)
+    names = {entry.path for entry in view.model.entries("")}
+    assert {"MLmodel", "requirements.txt"} <= names
+    shoot(qtbot, logged, "version-artifacts")

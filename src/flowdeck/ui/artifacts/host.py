@@ -23,6 +23,7 @@ from flowdeck.ui.crash import failure_text
 
 FOLDER_KIND = "folder"
 NO_PREVIEW_TEXT = "No preview for this kind of file yet"
+FOLDER_TEXT = "A folder of {count} item{s}: pick a file on the left to preview it."
 EMPTY_RUN_TEXT = "This run has no artifacts."
 
 
@@ -191,7 +192,13 @@ class PreviewHost(QWidget):
         chosen = best_previewer(source)
         if chosen is None:
             empty = source.is_dir and not source.path and not source.entries
-            self._show_note(EMPTY_RUN_TEXT if empty else NO_PREVIEW_TEXT)
+            if empty:
+                self._show_note(EMPTY_RUN_TEXT)
+            elif source.is_dir:
+                count = len(source.entries or ())
+                self._show_note(FOLDER_TEXT.format(count=count, s="" if count == 1 else "s"))
+            else:
+                self._show_note(NO_PREVIEW_TEXT)
             self.shown.emit(source.path)
             return
         widget = chosen(self.runner, self)

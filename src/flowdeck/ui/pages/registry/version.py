@@ -13,7 +13,8 @@ from flowdeck.core.artifacts import kinds
 from flowdeck.core.errors import Cancelled, FlowdeckError
 from flowdeck.core.task_state import TaskState
 from flowdeck.core.text_format import format_time, short_id
-from flowdeck.store.base import Store
+from flowdeck.store.base import CAP_LOGGED_MODELS, Store
+from flowdeck.ui.artifacts.browser import ArtifactsView
 from flowdeck.ui.artifacts.previewer import PreviewSource
 from flowdeck.ui.artifacts.previews.mlmodel import MLmodelData, MLmodelPreviewer
 from flowdeck.ui.labels import plain_label
@@ -61,6 +62,22 @@ def read_version_page(state: TaskState, store: Store, name: str, version: str) -
     except OSError as error:
         note = f"Its MLmodel could not be read: {error.strerror or error}."
         return VersionAnswer(detail, None, note)
+
+
+def artifact_target(detail: VersionDetail, store: Store) -> tuple[str, str, str] | str:
+    """(run id, folder, logged model id) to browse the version's files, or why there is none."""
+    version = detail.version
+    source = version.source or ""
+    if source.startswith("runs:/"):
+        run_id, _, folder = source[len("runs:/") :].partition("/")
+        return run_id, folder.strip("/"), ""
+    if detail.logged_model_id and CAP_LOGGED_MODELS in store.capabilities:
+        return "", "", detail.logged_model_id
+    run = detail.run
+    base = (run.info.artifact_uri or "").rstrip("/") if run is not None else ""
+    if run is not None and base and (source == base or source.startswith(base + "/")):
+        return run.info.run_id, source[len(base) :].strip("/"), ""
+    return f"This version's files live elsewhere ({source or 'an unknown place'})."
 
 
 def version_number(text: str) -> int:
@@ -127,6 +144,15 @@ class ModelVersionPage(OverviewPage):
         self.tabs.addTab(self.history_section, "History")
         self.workflow = WorkflowPanel(shell, store, self.name, version_number(self.version))
         self.tabs.addTab(self.workflow, "Workflow")
+        self.artifacts: ArtifactsView | None = None
+        self.artifacts_note = plain_label("Reading the version…", wrap=True)
+        self.artifacts_tab = QWidget()
+        artifacts_layout = QVBoxLayout(self.artifacts_tab)
+        artifacts_layout.setContentsMargins(0, 0, 0, 0)
+        artifacts_layout.addWidget(self.artifacts_note)
+        self.tabs.addTab(self.artifacts_tab, "Artifacts")
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.detail: VersionDetail | None = None
         self.edits = RegistryEdits(shell, self)
         self.edits.deleted.connect(
             lambda name, _v: self.open_requested.emit(model_address(name), False)
@@ -156,6 +182,9 @@ class ModelVersionPage(OverviewPage):
 
     def _show(self, answer: VersionAnswer) -> None:
         detail = answer.detail
+        self.detail = detail
+        if self.tabs.currentWidget() is self.artifacts_tab:
+            self._open_artifacts()
         version = detail.version
         status = " — ".join(filter(None, [version.status, version.status_message]))
         self.set_facts(
@@ -226,6 +255,30 @@ class ModelVersionPage(OverviewPage):
                 widget.open_requested.connect(self.open_requested)
             self.lineage_layout.addWidget(widget)
         self.lineage_layout.addStretch(1)
+
+    def _tab_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.artifacts_tab:
+            self._open_artifacts()
+
+    def _open_artifacts(self) -> None:
+        """The version's files in the artifact view (its run's folder, or its logged model)."""
+        if self.artifacts is not None or self.detail is None:
+            return
+        target = artifact_target(self.detail, self.store)
+        if isinstance(target, str):
+            self.artifacts_note.setText(target)
+            return
+        run_id, path, model_id = target
+        self.artifacts_note.hide()
+        self.artifacts = ArtifactsView(self.shell, self.store, run_id, path, model_id=model_id)
+        self.artifacts.status.connect(self.status.emit)
+        self.artifacts.open_requested.connect(self.open_requested.emit)
+        self.artifacts_tab.layout().addWidget(self.artifacts)
+
+    def close_page(self) -> None:
+        if self.artifacts is not None:
+            self.artifacts.close_view()
+        super().close_page()
 
     def lineage_links(self) -> list[LinkButton]:
         return self.lineage.findChildren(LinkButton)
