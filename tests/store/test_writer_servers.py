@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -280,6 +281,37 @@ def test_alias_and_stage_round_trip(store, database: ServerDatabase) -> None:  #
     assert client.get_model_version(MODEL_NAME, "1").current_stage == "Production"
     assert store.model_versions(MODEL_NAME)[0].current_stage == "Production"
     assert_versions_agree(store, database)
+
+
+def test_register_promote_and_deploy_round_trip(store, database: ServerDatabase) -> None:  # noqa: ANN001
+    """The registry dialogs' writes: register, promote with a note, a workflow's deploy."""
+    from flowdeck.core.deploy_steps import APPROVE, Step
+    from flowdeck.core.deploy_workflow import WORKFLOW_TAG, Workflow, parse_workflow
+    from flowdeck.core.promotion import PromotionTarget
+    from flowdeck.ui.registry.workflow_reads import record_evaluation
+
+    name, writer = "server-flow", store.writer()
+    for run_id in database.run_ids:
+        writer.register_version(name, f"runs:/{run_id}/model", run_id=run_id)
+    client = database.client()
+    assert [int(v.version) for v in client.search_model_versions(f"name='{name}'")] == [2, 1]
+
+    champion = PromotionTarget.to_alias("champion")
+    writer.promote(name, 1, champion, "first release", None, user="ana")
+    assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
+
+    workflow = Workflow("alias", "champion", ())
+    writer.set_workflow(name, workflow)
+    assert parse_workflow(client.get_registered_model(name).tags[WORKFLOW_TAG]) == workflow
+    record_evaluation(writer, name, 2, workflow)
+    now = int(time.time() * 1000) + 1
+    writer.record_step(name, 2, Step(APPROVE, True, now, "bo", "looks good"), workflow)
+    writer.deploy(name, 2, workflow, "second release", user="bo")
+    assert str(client.get_model_version_by_alias(name, "champion").version) == "2"
+    ours = {v.version: v for v in store.model_versions(name)}
+    assert ours[2].aliases == ("champion",) and ours[1].aliases == ()
+    theirs = client.get_model_version(name, "2").tags
+    assert {k: v for k, v in ours[2].tags.items()} == theirs
 
 
 # --- the schema guard on a server ---------------------------------------------------------------
