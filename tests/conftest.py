@@ -207,8 +207,8 @@ def scenario_store(request: pytest.FixtureRequest) -> Iterator[tuple[object, Sce
     """``(flowdeck.store.open_store(location), scenario)`` for each backend in turn."""
     backend = request.param
     reason = backend_missing_reason(backend)
-    if reason:
-        pytest.skip(f"{backend} backend: {reason}")
+    if reason:  # a renamed or missing backend is a failure, never a silent skip
+        pytest.fail(f"{backend} backend: {reason}")
     scenario: Scenario = request.getfixturevalue(SCENARIO_FIXTURES[backend])
     from flowdeck.store import open_store
 

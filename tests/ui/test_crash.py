@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QRunnable, QThreadPool, QTimer
-from PySide6.QtGui import QFontInfo, QGuiApplication
+from PySide6.QtGui import QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from flowdeck import __version__
@@ -48,7 +48,8 @@ def test_dialog_shows_the_report_read_only_in_monospace(qtbot, tmp_path: Path) -
     assert f"Flowdeck {__version__}" in report and "Python 3." in report and "Qt 6." in report
     assert "ValueError: <b>x</b>" in dialog.report_text  # shown as text, not HTML
     assert dialog.report.isReadOnly()
-    assert QFontInfo(dialog.report.font()).fixedPitch()
+    metrics = QFontMetrics(dialog.report.font())  # what a reader sees: every letter as wide
+    assert metrics.horizontalAdvance("i") == metrics.horizontalAdvance("W")
     folder = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
     assert dialog.grab().save(str(folder / "crash-dialog.png"))
 

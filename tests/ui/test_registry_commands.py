@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from mlflow import MlflowClient
+from tests.helpers.windows import close_window, open_store, shown_window
 
 from flowdeck.ui.registry.promote_dialog import PromoteDialog
 from flowdeck.ui.registry.stage_dialog import StageDialog
 from flowdeck.ui.shell.registry_commands import MODEL_PAGE, REGISTER_PAGE, VERSION_PAGE
-from tests.helpers.windows import close_window, open_store, shown_window
 
 TIMEOUT = 30_000
 MODEL = "clf"

@@ -82,7 +82,6 @@ def test_result_arrives_on_the_gui_thread_from_a_worker(qtbot, runner: TaskRunne
     assert seen.results[0] != threading.current_thread().name + "!"
     assert str(seen.results[0]).endswith("!")
     assert seen.on_gui_thread == [True]
-    assert runner.slowest_delivery_ms < 50
 
 
 def test_a_new_task_with_the_same_key_supersedes_the_old_one(qtbot, runner: TaskRunner) -> None:

@@ -369,18 +369,14 @@ def test_thirty_thousand_spans_load_and_build_a_tree(trace_store, tmp_path):
     connection.commit()
     connection.close()
     big = SqlStore(f"sqlite:///{copy}")
-    try:
-        started = time.process_time()  # CPU time: robust to other processes on the machine
+    try:  # how fast is benchmarks' business (bench_traces.py); here: that it is whole
         trace = big.trace(trace_id)
         tree = build_trace_tree(trace.spans)
-        elapsed = time.process_time() - started
-        print(f"30,000 spans: trace() + tree in {elapsed:.2f} s")
     finally:
         big.close()
     assert len(trace.spans) == 30_000
     assert tree.max_depth == 5_000
     assert len(tree.order) == 30_000
-    assert elapsed < 5, f"30,000 spans took {elapsed:.1f} s of CPU"
 
 
 def test_file_store_traces_json_parses(tmp_path, monkeypatch):
