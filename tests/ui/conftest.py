@@ -45,9 +45,9 @@ class QtMessages:
             self.problems.append(f"{kind.name}: {message}")
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fail_on_qt_warnings() -> Iterator[QtMessages]:
-    """Fails the test at teardown if Qt printed a warning (other than the allow-listed ones)."""
+    """Fails every GUI test at teardown if Qt printed a warning (other than the allow-listed)."""
     messages = QtMessages()
     previous = qInstallMessageHandler(messages.handle)
     try:
