@@ -76,8 +76,10 @@ class Store(ABC):
 
     @property
     def display_name(self) -> str:
-        """A short label for the store (path or host)."""
-        return self.location
+        """A short label for the store (path or host), never holding a secret."""
+        from flowdeck.core.redact import redact_location
+
+        return redact_location(self.location)
 
     @property
     def capabilities(self) -> frozenset[str]:

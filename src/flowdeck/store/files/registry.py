@@ -15,8 +15,10 @@ from flowdeck.core.model_versions import (
     newest_first,
 )
 from flowdeck.core.registry_filter import filter_models
-from flowdeck.store.files.fsread import read_bytes, read_text_folder
+from flowdeck.core.task_state import TaskState
+from flowdeck.store.files.fsread import parallel_map, read_bytes, read_text_folder
 from flowdeck.store.files.meta import MetaError, parse_meta
+from flowdeck.store.progress import Progress
 
 
 def _meta(folder: str) -> dict[str, Any] | None:
@@ -37,7 +39,8 @@ def _aliases(model_folder: str) -> dict[str, int]:
 
 
 class FileRegistryMixin:
-    """``registered_models`` and ``model_versions`` over the mlruns/ registry folders."""
+    """``registered_models``, ``model_versions`` and ``all_model_versions`` over the mlruns/
+    registry folders."""
 
     root: Path
 
@@ -83,6 +86,31 @@ class FileRegistryMixin:
         folder = os.path.join(self._registry_folder(), name)
         if "/" in name or name in ("", ".", "..") or _meta(folder) is None:
             raise NotFound(f"Registered model '{name}' does not exist.")
+        return self._folder_versions(folder, name)
+
+    def all_model_versions(
+        self, *, state: TaskState | None = None
+    ) -> dict[str, list[ModelVersion]]:
+        """Every model's live versions keyed by name, model folders read in parallel."""
+        folder = self._registry_folder()
+        entries = sorted(os.scandir(folder), key=lambda e: e.name) if os.path.isdir(folder) else []
+        models = []
+        for entry in entries:
+            meta = _meta(entry.path) if entry.is_dir() else None
+            if meta is not None:  # registered_models() notes the damaged ones
+                models.append((str(meta.get("name", entry.name)), entry.path))
+        progress = Progress(state, len(models), "Reading model versions")
+        progress.check()
+        listed = parallel_map(
+            lambda model: self._folder_versions(model[1], model[0]),
+            models,
+            getattr(self, "workers", 1),
+            state,
+            progress.advance,
+        )
+        return {name: versions for (name, _path), versions in zip(models, listed, strict=True)}
+
+    def _folder_versions(self, folder: str, name: str) -> list[ModelVersion]:
         aliases = aliases_by_version(_aliases(folder))
         versions = []
         for entry in os.scandir(folder):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -10,14 +10,17 @@ from sqlalchemy import or_, select
 
 from flowdeck.core.entities import ModelVersion, Page, RegisteredModel
 from flowdeck.core.errors import NotFound
-from flowdeck.core.model_versions import DELETED_STAGE, build_model_version
+from flowdeck.core.model_versions import DELETED_STAGE, build_model_version, newest_first
 from flowdeck.core.registry_filter import filter_models
+from flowdeck.core.task_state import TaskState
+from flowdeck.store.progress import Progress
 
 DEFAULT_WORKSPACE = "default"
 
 
 class SqlRegistryMixin:
-    """Registry methods of SqlStore: ``registered_models`` and ``model_versions``.
+    """Registry methods of SqlStore: ``registered_models``, ``model_versions`` and
+    ``all_model_versions``.
 
     Uses ``self.connect()`` (a read-only connection whose driver errors become typed errors)
     and ``self.schema`` (a ``SqlSchema`` with ``has_table``/``has_column``/``revision``)
@@ -104,11 +107,8 @@ class SqlRegistryMixin:
             query = query.where(aliases.c.name == name)
         return list(connection.execute(query).all())
 
-    def model_versions(self, name: str) -> list[ModelVersion]:
-        """Every live version of one model (never soft-deleted ones), newest first."""
-        if not self._has_registry():
-            raise NotFound(f"Registered model {name!r} does not exist.")
-        models = self.schema.present_table("registered_models", "name", "workspace")
+    def _version_tables(self) -> tuple[Any, Any]:
+        """The ``model_versions`` and ``model_version_tags`` tables, with the columns present."""
         versions = self.schema.present_table(
             "model_versions",
             "name",
@@ -129,6 +129,23 @@ class SqlRegistryMixin:
         tags = self.schema.present_table(
             "model_version_tags", "name", "version", "key", "value", "workspace"
         )
+        return versions, tags
+
+    def _live_versions_query(self, versions: Any) -> Any:
+        return select(versions).where(
+            or_(
+                versions.c.current_stage.is_(None),
+                versions.c.current_stage != DELETED_STAGE,
+            ),
+            *self._workspace_clause(versions),
+        )
+
+    def model_versions(self, name: str) -> list[ModelVersion]:
+        """Every live version of one model (never soft-deleted ones), newest first."""
+        if not self._has_registry():
+            raise NotFound(f"Registered model {name!r} does not exist.")
+        models = self.schema.present_table("registered_models", "name", "workspace")
+        versions, tags = self._version_tables()
         with self.connect() as connection:
             exists = connection.execute(
                 select(models.c.name).where(models.c.name == name, *self._workspace_clause(models))
@@ -137,15 +154,8 @@ class SqlRegistryMixin:
                 raise NotFound(f"Registered model {name!r} does not exist.")
             rows = (
                 connection.execute(
-                    select(versions)
-                    .where(
-                        versions.c.name == name,
-                        or_(
-                            versions.c.current_stage.is_(None),
-                            versions.c.current_stage != DELETED_STAGE,
-                        ),
-                        *self._workspace_clause(versions),
-                    )
+                    self._live_versions_query(versions)
+                    .where(versions.c.name == name)
                     .order_by(versions.c.version.desc())
                 )
                 .mappings()
@@ -153,7 +163,7 @@ class SqlRegistryMixin:
             )
             tag_rows = (
                 connection.execute(
-                    select(tags.c.version, tags.c.key, tags.c.value).where(
+                    select(tags.c.name, tags.c.version, tags.c.key, tags.c.value).where(
                         tags.c.name == name, *self._workspace_clause(tags)
                     )
                 ).all()
@@ -161,21 +171,66 @@ class SqlRegistryMixin:
                 else []
             )
             alias_rows = self._alias_rows(connection, name)
-        tags_by_version: dict[int, dict[str, str]] = {}
-        for version, key, value in tag_rows:
-            tags_by_version.setdefault(int(version), {})[key] = value
-        aliases_by_version: dict[int, list[str]] = {}
-        for _name, alias, version in alias_rows:
-            aliases_by_version.setdefault(int(version), []).append(alias)
-        return [
-            build_model_version(
-                {
-                    **row,
-                    "creation_timestamp": row.get("creation_time"),
-                    "last_updated_timestamp": row.get("last_updated_time"),
-                },
-                tags_by_version.get(int(row["version"]), {}),
-                aliases_by_version.get(int(row["version"]), []),
+        found = _build_versions(rows, tag_rows, alias_rows)
+        return found.get(name, [])
+
+    def all_model_versions(
+        self, *, state: TaskState | None = None
+    ) -> dict[str, list[ModelVersion]]:
+        """Every model's live versions keyed by name, in four queries (see ``Store``)."""
+        if not self._has_registry():
+            return {}
+        models = self.schema.present_table("registered_models", "name", "workspace")
+        versions, tags = self._version_tables()
+        progress = Progress(state, 4, "Reading model versions")
+        with self.connect() as connection:
+            progress.check()
+            names = connection.execute(
+                select(models.c.name).where(*self._workspace_clause(models))
+            ).scalars()
+            found: dict[str, list[ModelVersion]] = {str(name): [] for name in names}
+            progress.advance()
+            rows = connection.execute(self._live_versions_query(versions)).mappings().all()
+            progress.advance()
+            tag_rows = (
+                connection.execute(
+                    select(tags.c.name, tags.c.version, tags.c.key, tags.c.value).where(
+                        *self._workspace_clause(tags)
+                    )
+                ).all()
+                if self.schema.has_table("model_version_tags")
+                else []
             )
-            for row in rows
-        ]
+            progress.advance()
+            alias_rows = self._alias_rows(connection, None)
+            progress.advance()
+        for name, listed in _build_versions(rows, tag_rows, alias_rows).items():
+            if name in found:  # a version whose model row is missing is not shown anywhere
+                found[name] = listed
+        return dict(sorted(found.items()))
+
+
+def _build_versions(
+    rows: Sequence[Any], tag_rows: Sequence[Any], alias_rows: Sequence[Any]
+) -> dict[str, list[ModelVersion]]:
+    """Version rows with their tags and aliases, grouped by model name, newest first."""
+    tags_by_version: dict[tuple[str, int], dict[str, str]] = {}
+    for name, version, key, value in tag_rows:
+        tags_by_version.setdefault((name, int(version)), {})[key] = value
+    aliases_by_version: dict[tuple[str, int], list[str]] = {}
+    for name, alias, version in alias_rows:
+        aliases_by_version.setdefault((name, int(version)), []).append(alias)
+    found: dict[str, list[ModelVersion]] = {}
+    for row in rows:
+        key = (row["name"], int(row["version"]))
+        record = {
+            **row,
+            "creation_timestamp": row.get("creation_time"),
+            "last_updated_timestamp": row.get("last_updated_time"),
+        }
+        found.setdefault(key[0], []).append(
+            build_model_version(
+                record, tags_by_version.get(key, {}), aliases_by_version.get(key, [])
+            )
+        )
+    return {name: newest_first(listed) for name, listed in found.items()}

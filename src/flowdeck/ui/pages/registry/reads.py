@@ -24,6 +24,8 @@ PAGE_SIZE = 1000
 KEY_METRICS = 3
 RUN_ID_CHUNK = 100
 STAGE_ORDER = ("Production", "Staging", "Archived", "None")
+# Up to this many listed models, versions are read model by model, not all at once.
+PER_MODEL_READS = 20
 
 Fetch = Callable[[TaskState, str], Path]
 
@@ -110,15 +112,19 @@ def read_models(state: TaskState, store: Store, filter_string: str) -> ModelsVie
         token = page.next_token
         if not token or not page.items:
             break
-    rows = []
-    for index, model in enumerate(models):
-        state.check()
-        state.progress(index, len(models), "Reading versions")
-        try:
-            versions = live(store.model_versions(model.name))
-        except NotFound:  # deleted since the listing
-            versions = []
-        rows.append(summarize(model, versions))
+    if len(models) > PER_MODEL_READS:
+        every = store.all_model_versions(state=state)  # a few bulk queries or requests
+        rows = [summarize(model, live(every.get(model.name, []))) for model in models]
+    else:
+        rows = []
+        for index, model in enumerate(models):
+            state.check()
+            state.progress(index, len(models), "Reading versions")
+            try:
+                versions = live(store.model_versions(model.name))
+            except NotFound:  # deleted since the listing
+                versions = []
+            rows.append(summarize(model, versions))
     return ModelsView(
         models=tuple(row for row in rows if not row.is_prompt),
         prompts=tuple(row for row in rows if row.is_prompt),
