@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from flowdeck.core.redact import scrub
+
 
 class FlowdeckError(Exception):
-    """Base of every error Flowdeck raises on purpose; its message is shown to the user as is."""
+    """Base of every error Flowdeck raises on purpose; its message is shown to the user as is.
+
+    Message and detail are scrubbed of URL passwords, secret query parameters and
+    ``Authorization`` values here, once for every error (``redact.scrub``).
+    """
 
     def __init__(self, message: str, *, detail: str | None = None) -> None:
+        message = scrub(message)
         super().__init__(message)
         self.message = message
-        self.detail = detail
+        self.detail = scrub(detail) if detail else detail
+
+    def scrub_secrets(self, secrets: list[str]) -> None:
+        """Remove the credentials in use (known only to the caller) from message and detail."""
+        self.message = scrub(self.message, secrets)
+        self.args = (self.message, *self.args[1:])
+        if self.detail:
+            self.detail = scrub(self.detail, secrets)
 
     def __str__(self) -> str:
         return self.message

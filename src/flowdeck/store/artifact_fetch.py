@@ -27,18 +27,25 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from flowdeck.core.entities import ArtifactEntry
-from flowdeck.core.errors import CorruptStore, NotFound
+from flowdeck.core.errors import CorruptStore, FlowdeckError, NotFound
 from flowdeck.core.task_state import TaskState, check
 
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 16
 ACTIVE_STAMP = "active"
 PARTIAL = ".partial"
+#: A folder walk stops past this many nested folders or this many listed entries.
+MAX_TREE_DEPTH = 64
+MAX_TREE_ENTRIES = 100_000
 
 #: ``lister(relative_dir) -> entries`` with paths relative to the artifact root.
 Lister = Callable[[str], list[ArtifactEntry]]
 #: ``download(relative_file, destination, on_bytes)``: writes the file to ``destination``,
 #: calling ``on_bytes(count)`` after each chunk when it can (that call raises on cancel).
 Download = Callable[[str, Path, Callable[[int], None]], None]
+
+
+class TreeTooLarge(FlowdeckError):
+    """An artifact folder is nested too deep or holds too many entries to fetch as a whole."""
 
 
 class Streamed(Protocol):
@@ -154,10 +161,23 @@ def _plan(
     files: list[ArtifactEntry] = []
     folders = [relative]
     pending = [relative]
+    base_depth = _depth(relative)
+    listed = 0
     while pending:
         check(state)
         directory = pending.pop()
+        if _depth(directory) - base_depth > MAX_TREE_DEPTH:
+            raise TreeTooLarge(
+                f"Flowdeck stopped fetching '{relative or 'the artifacts'}': its folders are "
+                f"nested more than {MAX_TREE_DEPTH} levels deep. Fetch a folder further down."
+            )
         for entry in lister(directory):
+            listed += 1
+            if listed > MAX_TREE_ENTRIES:
+                raise TreeTooLarge(
+                    f"Flowdeck stopped fetching '{relative or 'the artifacts'}': it holds more "
+                    f"than {MAX_TREE_ENTRIES:,} files and folders. Fetch a smaller folder."
+                )
             inside(folder, entry.path)
             if entry.path == directory:
                 continue
@@ -169,6 +189,10 @@ def _plan(
             else:
                 files.append(entry)
     return files, folders
+
+
+def _depth(relative: str) -> int:
+    return relative.count("/") + 1 if relative else 0
 
 
 def _write_atomically(partial: Path, destination: Path, write: Callable[[Path], Any]) -> None:

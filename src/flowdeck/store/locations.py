@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from flowdeck.core.errors import StoreNotFound, Unsupported
+from flowdeck.core.redact import redact_location
 
 SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mssql")
 
@@ -63,7 +64,7 @@ def resolve_location(location: str | os.PathLike[str] | None) -> ResolvedLocatio
             "an offline copy."
         )
     if scheme:
-        raise StoreNotFound(f"Flowdeck does not know how to open '{text}'.")
+        raise StoreNotFound(f"Flowdeck does not know how to open '{redact_location(text)}'.")
     return _resolve_path(Path(text).expanduser())
 
 

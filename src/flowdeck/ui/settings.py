@@ -5,36 +5,22 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from PySide6.QtCore import QByteArray, QSettings
+
+from flowdeck.core.redact import redact_location
 
 ORGANISATION = "Flowdeck"
 APPLICATION = "Flowdeck"
 MAX_RECENT_STORES = 10
 THEMES = ("system", "light", "dark")
-SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "token", "access_token", "secret"})
 
 T = TypeVar("T")
 
 
 def strip_password(location: str) -> str:
-    """``location`` without a password in its userinfo or secret-looking query parameters."""
-    parts = urlsplit(location)
-    if not parts.scheme or len(parts.scheme) == 1 or not parts.netloc:
-        return location
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}@{host}" if user else host
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        kept = [(k, v) for k, v in pairs if k.lower() not in SECRET_QUERY_KEYS]
-        if len(kept) != len(pairs):
-            query = urlencode(kept)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    """``location`` without a password in its userinfo or secret query parameters."""
+    return redact_location(location)
 
 
 def _layout_key(store_key: str, experiment_key: str) -> str:

@@ -11,8 +11,9 @@ from flowdeck.core.entities import ArtifactEntry
 from flowdeck.core.errors import CorruptStore, NotFound
 from flowdeck.store import artifacts as shared
 from flowdeck.store.rest.client import RestClient
+from flowdeck.store.rest.fields import Fields
 
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 16
 PROXIED_SCHEME = "mlflow-artifacts"
 
 
@@ -22,8 +23,9 @@ def list_artifacts(client: RestClient, run_id: str, path: str = "") -> list[Arti
     params = {"run_id": run_id, "path": relative} if relative else {"run_id": run_id}
     entries = []
     for page in client.iter_pages("GET", "artifacts/list", params, "files"):
-        for item in page:
-            name = str(item.get("path", ""))
+        for index, raw in enumerate(page):
+            item = Fields(raw, "artifacts/list", f"files[{index}]")
+            name = item.required_text("path")
             try:
                 if "\\" in name or "\0" in name:
                     raise ValueError(name)
@@ -35,12 +37,11 @@ def list_artifacts(client: RestClient, run_id: str, path: str = "") -> list[Arti
                 ) from None
             if not clean or clean == relative:
                 continue
-            size = item.get("file_size")
             entries.append(
                 ArtifactEntry(
                     path=clean,
-                    is_dir=bool(item.get("is_dir", False)),
-                    file_size=None if size is None else int(size),
+                    is_dir=item.boolean("is_dir"),
+                    file_size=item.integer("file_size"),
                 )
             )
     return shared.sort_entries(entries)

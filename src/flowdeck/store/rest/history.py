@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,9 @@ from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import HISTORY_DTYPE, SUMMARY_COLUMNS
 from flowdeck.store.progress import Progress
 from flowdeck.store.rest.client import RestClient
+from flowdeck.store.rest.fields import Fields, MalformedAnswer
 
+ENDPOINT = "metrics/get-history"
 HISTORY_THREADS = 4
 PROGRESS_TEXT = "Reading metric histories…"
 # MLflow's SQL store keeps +-inf as +-DBL_MAX and the server returns that number.
@@ -27,13 +30,16 @@ def fetch_history(
     stamps: list[int] = []
     values: list[float] = []
     payload = {"run_id": run_id, "metric_key": key}
-    pages = client.iter_pages("GET", "metrics/get-history", payload, "metrics", state=state)
+    pages = client.iter_pages("GET", ENDPOINT, payload, "metrics", state=state)
     for page in pages:
-        for point in page:
-            steps.append(int(point.get("step", 0) or 0))
-            stamps.append(int(point.get("timestamp", 0) or 0))
-            raw = point.get("value")
-            values.append(float(raw) if raw is not None else np.nan)
+        try:
+            for point in page:
+                steps.append(int(point.get("step", 0) or 0))
+                stamps.append(int(point.get("timestamp", 0) or 0))
+                raw = point.get("value")
+                values.append(float(raw) if raw is not None else np.nan)
+        except (TypeError, ValueError, AttributeError, OverflowError):
+            raise _malformed_point(page) from None
     history = np.empty(len(steps), dtype=HISTORY_DTYPE)
     history["step"] = steps
     history["timestamp"] = stamps
@@ -42,6 +48,16 @@ def fetch_history(
     value_array[value_array <= -STORED_INFINITY] = -np.inf
     history["value"] = value_array
     return history[np.lexsort((history["timestamp"], history["step"]))]
+
+
+def _malformed_point(page: list[dict[str, Any]]) -> MalformedAnswer:
+    """The error naming the first point of ``page`` that the fast loop could not read."""
+    for index, raw in enumerate(page):
+        point = Fields(raw, ENDPOINT, f"metrics[{index}]")
+        point.integer("step")
+        point.integer("timestamp")
+        point.number("value")
+    return MalformedAnswer(ENDPOINT, "metrics", "holds a point that is not a number")
 
 
 def fetch_histories(

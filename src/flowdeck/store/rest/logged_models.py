@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +19,7 @@ from flowdeck.core.logged_model_filter import (
 from flowdeck.core.task_state import TaskState
 from flowdeck.store import artifacts as shared
 from flowdeck.store.rest.client import EndpointMissing, RestClient
-from flowdeck.store.rest.runs import key_values
+from flowdeck.store.rest.fields import Fields
 
 LOGGED_MODELS_PAGE = 1000
 STATUS_PREFIX = "LOGGED_MODEL_"
@@ -31,45 +30,45 @@ PROTO_STATUSES = {
 }
 
 
-def logged_model(item: dict[str, Any]) -> LoggedModel:
+def logged_model(
+    answer: dict[str, Any] | Fields, endpoint: str = "logged-models/search"
+) -> LoggedModel:
     """A ``LoggedModel`` from the REST ``{info, data}`` object."""
-    info = item.get("info") or item
-    data = item.get("data") or {}
-    status = str(info.get("status") or "UNSPECIFIED")
+    item = answer if isinstance(answer, Fields) else Fields(answer, endpoint)
+    info = item.obj("info") if item.raw("info") else item
+    data = item.obj("data")
+    status = info.text("status") or "UNSPECIFIED"
     status = PROTO_STATUSES.get(status, status.removeprefix(STATUS_PREFIX))
+    metrics = [_metric(metric) for metric in data.objects("metrics")]
     return LoggedModel(
-        model_id=info["model_id"],
-        experiment_id=str(info.get("experiment_id", "")),
-        name=info.get("name", ""),
-        artifact_location=info.get("artifact_uri") or info.get("artifact_location"),
-        creation_time=_int(info.get("creation_timestamp_ms")),
-        last_updated_time=_int(info.get("last_updated_timestamp_ms")),
+        model_id=info.required_text("model_id"),
+        experiment_id=info.text("experiment_id"),
+        name=info.text("name"),
+        artifact_location=info.optional_text("artifact_uri")
+        or info.optional_text("artifact_location"),
+        creation_time=info.integer("creation_timestamp_ms"),
+        last_updated_time=info.integer("last_updated_timestamp_ms"),
         status=status,
-        model_type=info.get("model_type") or None,
-        source_run_id=info.get("source_run_id") or None,
-        status_message=info.get("status_message") or None,
-        lifecycle_stage=info.get("lifecycle_stage") or "active",
-        params=key_values(data.get("params") or info.get("params")),
-        tags=key_values(info.get("tags")),
-        metrics=tuple(sorted(map(_metric, data.get("metrics") or ()), key=metric_sort_key)),
+        model_type=info.optional_text("model_type"),
+        source_run_id=info.optional_text("source_run_id"),
+        status_message=info.optional_text("status_message"),
+        lifecycle_stage=info.optional_text("lifecycle_stage") or "active",
+        params=data.key_values("params") or info.key_values("params"),
+        tags=info.key_values("tags"),
+        metrics=tuple(sorted(metrics, key=metric_sort_key)),
     )
 
 
-def _metric(item: Mapping[str, Any]) -> LoggedModelMetric:
-    value = item.get("value")
+def _metric(item: Fields) -> LoggedModelMetric:
     return LoggedModelMetric(
-        key=str(item.get("key", "")),
-        value=math.nan if value is None else float(value),  # "NaN", "Infinity" included
-        step=_int(item.get("step")) or 0,
-        timestamp=_int(item.get("timestamp")),
-        dataset_name=item.get("dataset_name") or None,
-        dataset_digest=item.get("dataset_digest") or None,
-        run_id=item.get("run_id") or None,
+        key=item.text("key"),
+        value=item.number("value"),  # "NaN", "Infinity" included
+        step=item.integer("step") or 0,
+        timestamp=item.integer("timestamp"),
+        dataset_name=item.optional_text("dataset_name"),
+        dataset_digest=item.optional_text("dataset_digest"),
+        run_id=item.optional_text("run_id"),
     )
-
-
-def _int(value: Any) -> int | None:
-    return None if value is None or value == "" else int(value)
 
 
 def search_logged_models(
@@ -97,7 +96,9 @@ def search_logged_models(
         "POST", "logged-models/search", body, "models", is_search=True, state=state
     )
     for page in pages:
-        models.extend(logged_model(item) for item in page)
+        for item in page:
+            path = f"models[{len(models)}]"
+            models.append(logged_model(Fields(item, "logged-models/search", path)))
     return models
 
 
@@ -115,7 +116,7 @@ def get_logged_model(client: RestClient, model_id: str) -> LoggedModel:
         raise
     except NotFound as exc:
         raise NotFound(f"There is no logged model with ID {model_id}.", detail=exc.detail) from None
-    return logged_model(data.get("model") or {})
+    return logged_model(Fields(data, "logged-models/get").obj("model"))
 
 
 def list_model_artifacts(client: RestClient, model_id: str, relative: str) -> list[ArtifactEntry]:
@@ -126,8 +127,9 @@ def list_model_artifacts(client: RestClient, model_id: str, relative: str) -> li
         "GET", f"{_model_path(model_id)}/artifacts/directories", params, "files"
     )
     for page in pages:
-        for item in page:
-            name = str(item.get("path", ""))
+        for index, raw in enumerate(page):
+            item = Fields(raw, "logged-models/artifacts/directories", f"files[{index}]")
+            name = item.required_text("path")
             try:
                 if "\\" in name or "\0" in name:
                     raise ValueError(name)
@@ -139,12 +141,11 @@ def list_model_artifacts(client: RestClient, model_id: str, relative: str) -> li
                 ) from None
             if not clean or clean == relative:
                 continue
-            size = item.get("file_size")
             entries.append(
                 ArtifactEntry(
                     path=clean,
-                    is_dir=bool(item.get("is_dir", False)),
-                    file_size=None if size is None else int(size),
+                    is_dir=item.boolean("is_dir"),
+                    file_size=item.integer("file_size"),
                 )
             )
     return shared.sort_entries(entries)

@@ -20,6 +20,7 @@ from flowdeck.core.runs_frame import build_runs_frame
 from flowdeck.core.task_state import TaskState, check
 from flowdeck.store.experiment_frame import experiments_frame
 from flowdeck.store.rest.client import RestClient
+from flowdeck.store.rest.fields import Fields
 
 SEARCH_MAX_RESULTS = 50000
 VIEW_TYPES = {"active": "ACTIVE_ONLY", "deleted": "DELETED_ONLY", "all": "ALL"}
@@ -49,17 +50,19 @@ def read_experiments(client: RestClient, view: str) -> pd.DataFrame:
     """Every experiment in the view, ordered by experiment id (numerically when numeric)."""
     payload = {"max_results": SEARCH_MAX_RESULTS, "view_type": view_type(view)}
     records = []
-    for page in client.iter_pages("POST", "experiments/search", payload, "experiments"):
-        for item in page:
+    endpoint = "experiments/search"
+    for page in client.iter_pages("POST", endpoint, payload, "experiments"):
+        for raw in page:
+            item = Fields(raw, endpoint, f"experiments[{len(records)}]")
             records.append(
                 {
-                    "experiment_id": str(item["experiment_id"]),
-                    "name": item.get("name", ""),
-                    "artifact_location": item.get("artifact_location"),
-                    "lifecycle_stage": item.get("lifecycle_stage", "active"),
-                    "creation_time": item.get("creation_time"),
-                    "last_update_time": item.get("last_update_time"),
-                    "tags": key_values(item.get("tags")),
+                    "experiment_id": item.required_text("experiment_id"),
+                    "name": item.text("name"),
+                    "artifact_location": item.optional_text("artifact_location"),
+                    "lifecycle_stage": item.text("lifecycle_stage", "active"),
+                    "creation_time": item.integer("creation_time"),
+                    "last_update_time": item.integer("last_update_time"),
+                    "tags": item.key_values("tags"),
                 }
             )
     return experiments_frame(records)
@@ -79,43 +82,51 @@ class RunTableBuilder:
         self.tags: list[tuple[Any, ...]] = []
         self.datasets: list[tuple[Any, ...]] = []
 
-    def add(self, runs: Iterable[dict[str, Any]]) -> None:
-        for run in runs:
-            info = run.get("info") or {}
-            data = run.get("data") or {}
-            run_id = info.get("run_id") or info.get("run_uuid")
+    def add(self, runs: Iterable[dict[str, Any]], endpoint: str = "runs/search") -> None:
+        for number, raw in enumerate(runs, len(self.order)):
+            run = Fields(raw, endpoint, f"runs[{number}]")
+            info = run.obj("info")
+            data = run.obj("data")
+            run_id = info.text("run_id") or info.required_text("run_uuid")
             self.order.append(run_id)
             self.runs.append(
                 (
                     run_id,
-                    str(info.get("experiment_id", "")),
-                    info.get("run_name") or "",
-                    info.get("status", "RUNNING"),
-                    info.get("user_id"),
-                    info.get("artifact_uri"),
-                    info.get("start_time"),
-                    info.get("end_time"),
-                    info.get("lifecycle_stage", "active"),
+                    info.text("experiment_id"),
+                    info.text("run_name"),
+                    info.text("status", "RUNNING"),
+                    info.optional_text("user_id"),
+                    info.optional_text("artifact_uri"),
+                    info.integer("start_time"),
+                    info.integer("end_time"),
+                    info.text("lifecycle_stage", "active"),
                 )
             )
-            for metric in data.get("metrics") or ():
+            for metric in data.objects("metrics"):
                 self.metrics.append(
                     (
                         run_id,
-                        metric["key"],
-                        metric_value(metric.get("value")),
-                        int(metric.get("step", 0) or 0),
-                        int(metric.get("timestamp", 0) or 0),
+                        metric.required_text("key"),
+                        metric.number("value"),
+                        metric.integer("step", 0),
+                        metric.integer("timestamp", 0),
                     )
                 )
-            for param in data.get("params") or ():
-                self.params.append((run_id, param["key"], param.get("value", "")))
-            for tag in data.get("tags") or ():
-                self.tags.append((run_id, tag["key"], tag.get("value", "")))
-            for dataset_input in (run.get("inputs") or {}).get("dataset_inputs") or ():
-                dataset = dataset_input.get("dataset") or {}
-                context = key_values(dataset_input.get("tags")).get("mlflow.data.context")
-                self.datasets.append((run_id, dataset.get("name"), dataset.get("digest"), context))
+            for key, value in data.key_values("params").items():
+                self.params.append((run_id, key, value))
+            for key, value in data.key_values("tags").items():
+                self.tags.append((run_id, key, value))
+            for dataset_input in run.obj("inputs").objects("dataset_inputs"):
+                dataset = dataset_input.obj("dataset")
+                context = dataset_input.key_values("tags").get("mlflow.data.context")
+                self.datasets.append(
+                    (
+                        run_id,
+                        dataset.optional_text("name"),
+                        dataset.optional_text("digest"),
+                        context,
+                    )
+                )
 
     def tables(self) -> RunTables:
         runs = pd.DataFrame(self.runs, columns=RUN_COLUMNS, dtype=object)
@@ -186,55 +197,55 @@ def keep_server_order(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
 # --- one run ---------------------------------------------------------------------------------
 
 
-def run_detail(run: dict[str, Any]) -> RunDetail:
-    """A ``RunDetail`` from the REST ``Run`` object (runs/get)."""
-    info = run.get("info") or {}
-    data = run.get("data") or {}
-    inputs = run.get("inputs") or {}
-    outputs = run.get("outputs") or {}
+def run_detail(answer: dict[str, Any], endpoint: str = "runs/get") -> RunDetail:
+    """A ``RunDetail`` from the runs/get answer ``{"run": {info, data, inputs, outputs}}``."""
+    run = Fields(answer, endpoint).obj("run")
+    info = run.obj("info")
+    data = run.obj("data")
+    inputs = run.obj("inputs")
     run_info = RunInfo(
-        run_id=info.get("run_id") or info.get("run_uuid"),
-        experiment_id=str(info.get("experiment_id", "")),
-        run_name=info.get("run_name") or "",
-        status=info.get("status", "RUNNING"),
-        start_time=info.get("start_time"),
-        end_time=info.get("end_time"),
-        lifecycle_stage=info.get("lifecycle_stage", "active"),
-        artifact_uri=info.get("artifact_uri"),
-        user_id=info.get("user_id"),
+        run_id=info.text("run_id") or info.required_text("run_uuid"),
+        experiment_id=info.text("experiment_id"),
+        run_name=info.text("run_name"),
+        status=info.text("status", "RUNNING"),
+        start_time=info.integer("start_time"),
+        end_time=info.integer("end_time"),
+        lifecycle_stage=info.text("lifecycle_stage", "active"),
+        artifact_uri=info.optional_text("artifact_uri"),
+        user_id=info.optional_text("user_id"),
     )
-    metrics = {
-        item["key"]: Metric(
-            key=item["key"],
-            value=metric_value(item.get("value")),
-            timestamp=int(item.get("timestamp", 0) or 0),
-            step=int(item.get("step", 0) or 0),
+    metrics = {}
+    for item in data.objects("metrics"):
+        key = item.required_text("key")
+        metrics[key] = Metric(
+            key=key,
+            value=item.number("value"),
+            timestamp=item.integer("timestamp", 0) or 0,
+            step=item.integer("step", 0) or 0,
         )
-        for item in data.get("metrics") or ()
-    }
     datasets = []
-    for dataset_input in inputs.get("dataset_inputs") or ():
-        dataset = dataset_input.get("dataset") or {}
+    for dataset_input in inputs.objects("dataset_inputs"):
+        dataset = dataset_input.obj("dataset")
         datasets.append(
             DatasetInput(
-                name=dataset.get("name", ""),
-                digest=dataset.get("digest", ""),
-                source_type=dataset.get("source_type"),
-                source=dataset.get("source"),
-                schema=dataset.get("schema"),
-                profile=dataset.get("profile"),
-                tags=key_values(dataset_input.get("tags")),
+                name=dataset.text("name"),
+                digest=dataset.text("digest"),
+                source_type=dataset.optional_text("source_type"),
+                source=dataset.optional_text("source"),
+                schema=dataset.optional_text("schema"),
+                profile=dataset.optional_text("profile"),
+                tags=dataset_input.key_values("tags"),
             )
         )
     return RunDetail(
         info=run_info,
-        params=key_values(data.get("params")),
+        params=data.key_values("params"),
         metrics=metrics,
-        tags=key_values(data.get("tags")),
+        tags=data.key_values("tags"),
         inputs=datasets,
-        model_inputs=[item["model_id"] for item in inputs.get("model_inputs") or ()],
+        model_inputs=[item.required_text("model_id") for item in inputs.objects("model_inputs")],
         outputs=[
-            ModelOutput(model_id=item["model_id"], step=int(item.get("step", 0) or 0))
-            for item in outputs.get("model_outputs") or ()
+            ModelOutput(model_id=item.required_text("model_id"), step=item.integer("step", 0) or 0)
+            for item in run.obj("outputs").objects("model_outputs")
         ],
     )

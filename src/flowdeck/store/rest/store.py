@@ -21,6 +21,7 @@ from flowdeck.core.entities import (
     Trace,
     TraceInfo,
 )
+from flowdeck.core.redact import redact_location
 from flowdeck.core.task_state import TaskState, check
 from flowdeck.store.artifacts import clean_relative
 from flowdeck.store.base import (
@@ -33,6 +34,7 @@ from flowdeck.store.base import (
 )
 from flowdeck.store.rest import artifacts, history, logged_models, registry, runs, traces
 from flowdeck.store.rest.client import ClientOptions, RestClient
+from flowdeck.store.rest.fields import answer_of
 
 
 class RestStore(Store):
@@ -50,13 +52,15 @@ class RestStore(Store):
         self.client = RestClient(self.location, **options)
         self._artifact_uris: dict[str, str | None] = {}
         self._lock = threading.Lock()
+        self._listing = registry.ListingMemo()
 
     # --- identity and capabilities -----------------------------------------------------------
 
     @property
     def display_name(self) -> str:
         parsed = urlparse(self.location)
-        return (parsed.netloc + parsed.path.rstrip("/")) or self.location
+        host = parsed.netloc.rsplit("@", 1)[-1]  # never the userinfo: it may hold a password
+        return (host + parsed.path.rstrip("/")) or redact_location(self.location)
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -100,7 +104,7 @@ class RestStore(Store):
 
     def run(self, run_id: str) -> RunDetail:
         data = self.client.get("runs/get", {"run_id": run_id})
-        detail = runs.run_detail(data.get("run") or {})
+        detail = runs.run_detail(data)
         with self._lock:
             self._artifact_uris[run_id] = detail.info.artifact_uri
         return detail
@@ -173,17 +177,22 @@ class RestStore(Store):
     def registered_models(
         self, filter_string: str = "", page_token: str | None = None, max_results: int = 1000
     ) -> Page[RegisteredModel]:
-        return registry.search_registered_models(
-            self.client, filter_string, page_token, max_results
-        )
+        with answer_of("registered-models/search"):
+            page = registry.search_registered_models(
+                self.client, filter_string, page_token, max_results
+            )
+        self._listing.record(filter_string, page_token, page)
+        return page
 
     def model_versions(self, name: str) -> list[ModelVersion]:
-        return registry.model_versions(self.client, name)
+        with answer_of("model-versions/search"):
+            return registry.model_versions(self.client, name)
 
     def all_model_versions(
         self, *, state: TaskState | None = None
     ) -> dict[str, list[ModelVersion]]:
-        return registry.all_model_versions(self.client, state)
+        with answer_of("model-versions/search"):
+            return registry.all_model_versions(self.client, state, self._listing.take())
 
     # --- traces ----------------------------------------------------------------------------------------
 
@@ -254,4 +263,4 @@ class RestStore(Store):
         )
 
     def __repr__(self) -> str:
-        return f"RestStore({self.location!r})"
+        return f"RestStore({redact_location(self.location)!r})"

@@ -19,7 +19,7 @@ from flowdeck.core.trace_info import (
     build_trace_info,
 )
 from flowdeck.store.rest.client import EndpointMissing, RestClient
-from flowdeck.store.rest.runs import key_values
+from flowdeck.store.rest.fields import Fields
 
 TRACES_PAGE_MAX = 500
 _FRACTION = re.compile(r"\.(\d+)")
@@ -44,35 +44,46 @@ def duration_ms(text: Any) -> int | None:
     return int(round(float(str(text).rstrip("s")) * 1000))
 
 
-def trace_info_v3(item: dict[str, Any]) -> TraceInfo:
+def _checked(item: Fields, key: str, convert: Any) -> Any:
+    """``convert(item[key])``; a value it cannot read is a ``MalformedAnswer`` naming the field."""
+    value = item.raw(key)
+    if isinstance(value, dict | list | bool):
+        raise item.fail(key, "is not a time")
+    try:
+        return convert(value)
+    except (TypeError, ValueError, OverflowError):
+        raise item.fail(key, "is not a time") from None
+
+
+def trace_info_v3(item: Fields) -> TraceInfo:
     """A TraceInfo from the v3 JSON (``traces/search`` and ``traces/get``)."""
-    location = item.get("trace_location") or {}
-    experiment = location.get("mlflow_experiment") or {}
-    metadata = {str(k): str(v) for k, v in (item.get("trace_metadata") or {}).items()}
+    experiment = item.obj("trace_location").obj("mlflow_experiment")
+    metadata = item.mapping("trace_metadata")
     return build_trace_info(
-        trace_id=item["trace_id"],
-        experiment_id=str(experiment.get("experiment_id", "")),
-        timestamp_ms=rfc3339_ms(item.get("request_time")),
-        execution_time_ms=duration_ms(item.get("execution_duration")),
-        status=item.get("state") or "STATE_UNSPECIFIED",
-        tags={str(k): str(v) for k, v in (item.get("tags") or {}).items()},
+        trace_id=item.required_text("trace_id"),
+        experiment_id=experiment.text("experiment_id"),
+        timestamp_ms=_checked(item, "request_time", rfc3339_ms),
+        execution_time_ms=_checked(item, "execution_duration", duration_ms),
+        status=item.text("state") or "STATE_UNSPECIFIED",
+        tags=item.mapping("tags"),
         metadata=metadata,
-        request_preview=item.get("request_preview", metadata.get(REQUEST_PREVIEW_KEY)),
-        response_preview=item.get("response_preview", metadata.get(RESPONSE_PREVIEW_KEY)),
-        client_request_id=item.get("client_request_id"),
+        request_preview=item.text("request_preview", metadata.get(REQUEST_PREVIEW_KEY, "")) or None,
+        response_preview=item.text("response_preview", metadata.get(RESPONSE_PREVIEW_KEY, ""))
+        or None,
+        client_request_id=item.optional_text("client_request_id"),
     )
 
 
-def trace_info_v2(item: dict[str, Any]) -> TraceInfo:
+def trace_info_v2(item: Fields) -> TraceInfo:
     """A TraceInfo from the 2.x JSON (``request_id``, ``timestamp_ms``, key/value lists)."""
-    metadata = key_values(item.get("request_metadata"))
+    metadata = item.key_values("request_metadata")
     return build_trace_info(
-        trace_id=item["request_id"],
-        experiment_id=str(item.get("experiment_id", "")),
-        timestamp_ms=int(item.get("timestamp_ms") or 0),
-        execution_time_ms=duration_ms(item.get("execution_time_ms")),
-        status=item.get("status") or "STATE_UNSPECIFIED",
-        tags=key_values(item.get("tags")),
+        trace_id=item.required_text("request_id"),
+        experiment_id=item.text("experiment_id"),
+        timestamp_ms=item.integer("timestamp_ms", 0) or 0,
+        execution_time_ms=_checked(item, "execution_time_ms", duration_ms),
+        status=item.text("status") or "STATE_UNSPECIFIED",
+        tags=item.key_values("tags"),
         metadata=metadata,
         request_preview=metadata.get(REQUEST_PREVIEW_KEY),
         response_preview=metadata.get(RESPONSE_PREVIEW_KEY),
@@ -111,8 +122,10 @@ def search_traces(
     except EndpointMissing:
         check(state)
         return _search_traces_v2(client, experiment_ids, filter_string, order_by, size, page_token)
-    items = [trace_info_v3(item) for item in data.get("traces") or ()]
-    return Page(items, data.get("next_page_token") or None)
+    answer = Fields(data, "traces/search")
+    items = [trace_info_v3(item) for item in answer.objects("traces")]
+    token = answer.optional_text("next_page_token")
+    return Page(items, None if token == page_token else token)
 
 
 def _search_traces_v2(
@@ -131,7 +144,10 @@ def _search_traces_v2(
     if filter_string:
         params["filter"] = filter_string
     items, next_token = client.get_page("traces", params, "traces", page_token)
-    return Page([trace_info_v2(item) for item in items], next_token)
+    return Page(
+        [trace_info_v2(Fields(item, "traces", f"traces[{i}]")) for i, item in enumerate(items)],
+        next_token,
+    )
 
 
 def get_trace(client: RestClient, trace_id: str) -> Trace:
@@ -140,27 +156,30 @@ def get_trace(client: RestClient, trace_id: str) -> Trace:
         data = client.get("traces/get", {"trace_id": trace_id}, version="3.0")
     except EndpointMissing:
         return _get_trace_v2(client, trace_id)
-    body = data.get("trace") or {}
-    raw_info = body.get("trace_info") or {}
-    if not raw_info:
+    body = Fields(data, "traces/get").obj("trace")
+    raw_info = body.obj("trace_info")
+    if not raw_info.data:
         raise NotFound(f"Trace {trace_id} does not exist.")
     info = trace_info_v3(raw_info)
-    raw_spans = body.get("spans") or []
+    raw_spans = body.raw("spans", [])
+    if not isinstance(raw_spans, list):
+        raise body.fail("spans", "is not a list")
     if not raw_spans and info.tags.get(SPANS_LOCATION_TAG) != "TRACKING_STORE":
         raw_spans = _artifact_spans(client, trace_id)
     spans, _notes = parse_spans(raw_spans)
     assessments = []
-    for item in raw_info.get("assessments") or ():
+    for item in raw_info.objects("assessments"):
         try:
-            assessments.append(assessment_from_dict(item, info.trace_id))
+            assessments.append(assessment_from_dict(item.data, info.trace_id))
         except CorruptStore:
             continue
     return Trace(info=info, spans=tuple(spans), assessments=tuple(assessments))
 
 
 def _get_trace_v2(client: RestClient, trace_id: str) -> Trace:
-    data = client.get(f"traces/{trace_id}/info")
-    info = trace_info_v2(data.get("trace_info") or {"request_id": trace_id})
+    endpoint = "traces/info"
+    raw = Fields(client.get(f"traces/{trace_id}/info"), endpoint).raw("trace_info")
+    info = trace_info_v2(Fields(raw or {"request_id": trace_id}, endpoint, "trace_info"))
     spans, _notes = parse_spans(_artifact_spans(client, trace_id))
     return Trace(info=info, spans=tuple(spans))
 
