@@ -194,13 +194,13 @@ def test_traces_page_lists_traces_and_honours_the_filter(qtbot, shell, store, wr
     assert filtered.shows(Change("trace", (written.trace_id,), "set_tag"))
 
 
-def test_trace_page_lists_spans_indented(qtbot, shell, store, written) -> None:  # noqa: ANN001
+def test_trace_page_lists_spans_as_a_tree(qtbot, shell, store, written) -> None:  # noqa: ANN001
     page = opened(qtbot, shell, store, f"trace/{written.trace_id}")
 
     assert page.title() == SPAN
     assert page.heading.text() == SPAN
-    spans = [row[0] for row in cells(page.spans.table)]
-    assert spans == [SPAN, "    retrieve"]
+    root = page.model.index(0, 0)
+    assert root.data() == SPAN and page.model.index(0, 0, root).data() == "retrieve"
     assert fact(page, "State") == "OK"
     assert failure(qtbot, shell, store, "trace/tr-nope") == (
         "There is no trace with ID tr-nope in mlflow.db.",

@@ -7,4 +7,5 @@ from flowdeck.ui.pages import (  # noqa: F401
     overview,
     registry,  # noqa: F401
     run,
+    traces,
 )

@@ -1,0 +1,228 @@
+"""The trace page on traces written by real MLflow tracing: tree, timeline, filters, detail."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
+
+import contextlib
+
+from PySide6.QtGui import QGuiApplication  # noqa: E402
+
+import flowdeck.ui.pages  # noqa: E402, F401 - registers the pages
+from flowdeck.core.addresses import parse_address  # noqa: E402
+from flowdeck.core.trace_tree import build_trace_tree  # noqa: E402
+from flowdeck.store import open_store  # noqa: E402
+from flowdeck.store.base import Store  # noqa: E402
+from flowdeck.ui.pages.traces.trace_page import TracePage  # noqa: E402
+from flowdeck.ui.shell.page import Shell  # noqa: E402
+from flowdeck.ui.shell.page_types import create_page  # noqa: E402
+from flowdeck.ui.traces.json_model import JsonTreeModel  # noqa: E402
+from flowdeck.ui.traces.span_detail import CHAT, DOCUMENTS  # noqa: E402
+from flowdeck.ui.traces.span_model import SpanTreeModel  # noqa: E402
+
+TIMEOUT = 30_000
+SHOTS = Path("/tmp/traces")
+HTML = "<b>bold?</b> <img src=x onerror=alert(1)>"
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    trace_id: str
+
+
+def _write(folder: Path) -> Written:
+    import mlflow
+    from mlflow.entities import SpanType
+    from mlflow.tracing.constant import SpanAttributeKey
+
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    try:
+        mlflow.set_experiment("agents")
+
+        @mlflow.trace(span_type=SpanType.TOOL)
+        def broken_tool(query: str) -> str:
+            raise ValueError(f"tool failed on {query}")
+
+        @mlflow.trace(name="agent", span_type=SpanType.AGENT)
+        def agent(question: str) -> str:
+            with mlflow.start_span("retrieve", span_type=SpanType.RETRIEVER) as span:
+                span.set_inputs({"query": question})
+                span.set_outputs(
+                    [
+                        {"page_content": "Paris is in France.", "metadata": {"doc_uri": "wiki/paris", "score": 0.92}, "id": "1"},
+                        {"page_content": HTML, "metadata": {"doc_uri": "web/x"}, "id": "2"},
+                    ]
+                )  # fmt: skip
+            with mlflow.start_span("chat", span_type=SpanType.CHAT_MODEL) as span:
+                span.set_inputs({"messages": [{"role": "user", "content": HTML}]})
+                span.set_outputs(
+                    {
+                        "choices": [
+                            {
+                                "message": {
+                                    "role": "assistant",
+                                    "content": "Paris.",
+                                    "tool_calls": [
+                                        {"function": {"name": "lookup", "arguments": '{"q": 1}'}}
+                                    ],
+                                }
+                            }
+                        ]
+                    }
+                )
+                span.set_attribute(
+                    SpanAttributeKey.CHAT_USAGE,
+                    {"input_tokens": 12, "output_tokens": 3, "total_tokens": 15},
+                )
+            with contextlib.suppress(ValueError):
+                broken_tool(question)
+            return "Paris."
+
+        agent("Where is Paris?")
+        trace_id = mlflow.get_last_active_trace_id()
+        mlflow.flush_trace_async_logging()
+    finally:
+        mlflow.set_tracking_uri(previous)
+    return Written(folder / "mlflow.db", trace_id)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Written:
+    return _write(tmp_path_factory.mktemp("traces"))
+
+
+@pytest.fixture
+def store(written: Written) -> Store:
+    opened = open_store(written.path)
+    yield opened
+    opened.close()
+
+
+def opened(qtbot, shell: Shell, store: Store, trace_id: str) -> TracePage:  # noqa: ANN001
+    page = create_page(shell, store, parse_address(f"trace/{trace_id}"))
+    qtbot.addWidget(page)
+    page.resize(1300, 760)
+    with qtbot.waitSignal(page.loaded, timeout=TIMEOUT):
+        page.start()
+    assert page.error is None, page.error
+    return page
+
+
+def span_named(page: TracePage, name: str) -> int:
+    return next(i for i, s in enumerate(page.view.tree.spans) if s.name == name)
+
+
+def visible_names(page: TracePage) -> list[str]:
+    names, model = [], page.model
+
+    def walk(parent) -> None:  # noqa: ANN001
+        for row in range(model.rowCount(parent)):
+            index = model.index(row, 0, parent)
+            names.append(index.data())
+            walk(index)
+
+    from PySide6.QtCore import QModelIndex
+
+    walk(QModelIndex())
+    return names
+
+
+def test_the_tree_shows_every_span_under_its_parent(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    page = opened(qtbot, shell, store, written.trace_id)
+    assert visible_names(page) == ["agent", "retrieve", "chat", "broken_tool"]
+    assert page.model.rowCount() == 1
+    root = page.model.index(0, 0)
+    assert page.model.rowCount(root) == 3
+    tree = page.view.tree
+    assert tree.roots[0] in page.model.critical  # the root decides the end time
+    chat = page.model.index_of(span_named(page, "chat"), 3)
+    assert chat.data() == "12 in · 3 out · 15"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.show()
+    qtbot.waitExposed(page)
+    assert page.grab().save(str(SHOTS / "trace.png"))
+
+
+def test_filters_keep_matches_and_their_ancestors(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    page = opened(qtbot, shell, store, written.trace_id)
+    with qtbot.waitSignal(page.model.modelReset, timeout=TIMEOUT):
+        page.type_box.setCurrentText("RETRIEVER")
+    assert visible_names(page) == ["agent", "retrieve"]
+    with qtbot.waitSignal(page.model.modelReset, timeout=TIMEOUT):
+        page.type_box.setCurrentIndex(0)
+    page.search.setText("CHA")
+    with qtbot.waitSignal(page.model.modelReset, timeout=TIMEOUT):
+        page.search.returnPressed.emit()
+    assert visible_names(page) == ["agent", "chat"]
+    with qtbot.waitSignal(page.model.modelReset, timeout=TIMEOUT):
+        page.search.clear()
+    assert len(visible_names(page)) == 4
+
+
+def test_next_error_and_its_exception(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    page = opened(qtbot, shell, store, written.trace_id)
+    page.buttons["error"].click()
+    assert page.view.tree.spans[page.selected_span()].name == "broken_tool"
+    events = page.detail.events.toPlainText()
+    assert "ValueError" in events and "tool failed on Where is Paris?" in events
+    assert "Traceback" in events or "line" in events  # the stack trace is there
+
+
+def test_chat_documents_and_markup_stay_text(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    page = opened(qtbot, shell, store, written.trace_id)
+    page.select_span(span_named(page, "chat"))
+    detail = page.detail
+    assert detail.tabs.isTabVisible(CHAT) and not detail.tabs.isTabVisible(DOCUMENTS)
+    chat = detail.chat.toPlainText()
+    assert HTML in chat and "assistant" in chat and "→ tool call: lookup" in chat
+    assert "img" not in detail.chat.toHtml().split("<body", 1)[1].replace("&lt;img", "")
+    assert "tokens 12 in · 3 out · 15" in detail.facts.text()
+    detail.tabs.setCurrentIndex(CHAT)
+    page.show()
+    qtbot.waitExposed(page)
+    assert page.grab().save(str(SHOTS / "trace-chat.png"))
+
+    page.select_span(span_named(page, "retrieve"))
+    assert detail.tabs.isTabVisible(DOCUMENTS) and not detail.tabs.isTabVisible(CHAT)
+    documents = detail.documents.toPlainText()
+    assert "#1 · score 0.92 · wiki/paris" in documents and HTML in documents
+
+
+def test_copy_span_and_export_in_mlflows_format(qtbot, shell, store, written, tmp_path) -> None:  # noqa: ANN001
+    from mlflow.entities import Trace
+
+    page = opened(qtbot, shell, store, written.trace_id)
+    page.select_span(span_named(page, "chat"))
+    page.buttons["copy"].click()
+    copied = json.loads(QGuiApplication.clipboard().text())
+    assert copied["name"] == "chat" and copied["span_type"] == "CHAT_MODEL"
+    target = tmp_path / "trace.json"
+    with qtbot.waitSignal(page.status, timeout=TIMEOUT):
+        page.export(str(target))
+    loaded = Trace.from_json(target.read_text())
+    assert loaded.info.trace_id == written.trace_id
+    assert sorted(span.name for span in loaded.data.spans) == sorted(
+        s.name for s in page.view.tree.spans
+    )
+    chat = next(span for span in loaded.data.spans if span.name == "chat")
+    assert chat.inputs == {"messages": [{"role": "user", "content": HTML}]}
+    assert chat.span_type == "CHAT_MODEL"
+
+
+def test_the_models_pass_qtmodeltester(qtmodeltester, store, written) -> None:  # noqa: ANN001
+    model = SpanTreeModel()
+    model.set_tree(build_trace_tree(store.trace(written.trace_id).spans))
+    qtmodeltester.check(model)
+    values = JsonTreeModel()
+    values.set_value({"a": [1, {"b": None}], "c": "x" * 500, "d": True})
+    qtmodeltester.check(values)
