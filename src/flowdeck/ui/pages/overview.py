@@ -1,10 +1,9 @@
-"""The servers overview page; importing it also registers the traces overview pages."""
+"""The servers overview page (until local serving arrives)."""
 
 from __future__ import annotations
 
 from flowdeck.core.addresses import Address
 from flowdeck.store.base import Store
-from flowdeck.ui.pages import overview_traces  # noqa: F401 - registers pages
 from flowdeck.ui.pages.overview_widgets import OverviewPage, plain_label
 from flowdeck.ui.shell.page import Shell
 from flowdeck.ui.shell.page_types import page_type

@@ -24,8 +24,6 @@ from flowdeck.core.text_format import (  # noqa: F401 - the pages import them fr
 from flowdeck.core.trace_tree import TraceTree, build_trace_tree
 from flowdeck.store.base import Store
 
-TRACE_PAGE_SIZE = 100
-
 
 def run_label(detail: RunDetail) -> str:
     """The run's name, else its short id."""
@@ -52,24 +50,6 @@ def _experiment(store: Store, experiment_id: str) -> Experiment:
 
 
 # --- traces -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TracesView:
-    experiment: Experiment
-    traces: tuple[TraceInfo, ...]
-    more: bool
-
-
-def read_traces(
-    state: TaskState, store: Store, experiment_id: str, filter_string: str
-) -> TracesView:
-    experiment = _experiment(store, experiment_id)
-    state.check()
-    page = store.search_traces(
-        [experiment_id], filter_string=filter_string, max_results=TRACE_PAGE_SIZE, state=state
-    )
-    return TracesView(experiment, tuple(page.items), page.next_token is not None)
 
 
 @dataclass(frozen=True)

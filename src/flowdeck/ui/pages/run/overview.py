@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from flowdeck.core.addresses import Address, experiment_address, model_address, run_address
 from flowdeck.core.entities import DatasetInput
-from flowdeck.core.text_format import format_millis, format_time, short_id
+from flowdeck.core.text_format import capped, format_millis, format_time, short_id
 from flowdeck.ui.edit.description_editor import SafeMarkdownBrowser
 from flowdeck.ui.pages.overview_widgets import LinkButton, one_line, plain_label
 from flowdeck.ui.pages.run.reads import (
@@ -34,7 +34,7 @@ from flowdeck.ui.pages.run.reads import (
     source_facts,
     trace_filter,
 )
-from flowdeck.ui.runs.decorations import status_colour
+from flowdeck.ui.runs.decorations import escaped_tooltip, status_colour
 from flowdeck.ui.sidebar.nodes import rich_tooltip
 
 DELETED = "deleted"
@@ -42,6 +42,9 @@ MAX_DESCRIPTION_HEIGHT = 360
 DATASET_HEADERS = ("Name", "Digest", "Source type", "Source", "Context")
 RELATIONS = {"output": "logged by this run", "input": "used by this run"}
 WIDEST_LABEL = "Registered versions:"
+NAME_SHOWN = 300  # characters of the run name in the heading
+NAME_TOOLTIP = 2_000
+NAME_FACT = 60
 LOOKING = "Looking for children, models, registered versions and traces…"
 
 
@@ -165,11 +168,18 @@ class OverviewView(QScrollArea):
     def show_run(self, data: RunData) -> None:
         detail, info = data.detail, data.detail.info
         self.run_id = info.run_id
-        self.name.setText(info.run_name or short_id(info.run_id))
+        name = info.run_name or short_id(info.run_id)
+        # A 10,000-character name wrapped in full would fill screens and take a long layout:
+        # the heading shows its start, the tooltip more, and the Name row copies all of it.
+        self.name.setText(capped(name, NAME_SHOWN))
+        long_name = len(name) > NAME_SHOWN
+        self.name.setToolTip(escaped_tooltip(capped(name, NAME_TOOLTIP)) if long_name else "")
         deleted = info.lifecycle_stage == DELETED
         self.status_label.setText(info.status + (" (deleted)" if deleted else ""))
         self.status_label.setStyleSheet(f"QLabel {{ color: {status_colour(info.status).name()}; }}")
         _clear(self.facts)
+        if long_name:
+            self._copy_fact("Name", capped(name, NAME_FACT), name)
         self._copy_fact("Run ID", info.run_id, info.run_id)
         experiment = data.experiment_name or f"Experiment {info.experiment_id}"
         self._fact("Experiment", self._link(experiment, experiment_address([info.experiment_id])))

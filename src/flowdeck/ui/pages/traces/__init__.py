@@ -1,3 +1,3 @@
 """Trace pages: one trace as a span tree with a timeline and span detail."""
 
-from flowdeck.ui.pages.traces import trace_page  # noqa: F401 - registers the page
+from flowdeck.ui.pages.traces import list_page, trace_page  # noqa: F401 - registers pages
