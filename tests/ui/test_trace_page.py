@@ -226,3 +226,99 @@ def test_the_models_pass_qtmodeltester(qtmodeltester, store, written) -> None:  
     values = JsonTreeModel()
     values.set_value({"a": [1, {"b": None}], "c": "x" * 500, "d": True})
     qtmodeltester.check(values)
+
+
+def test_assessments_add_override_and_delete(qtbot, shell, written, tmp_path) -> None:  # noqa: ANN001
+    import shutil
+
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.entities import AssessmentSource
+
+    from flowdeck.ui.edit.confirm import ConfirmChangesDialog
+    from flowdeck.ui.traces.assessment_dialog import AssessmentDialog
+
+    shutil.copy(written.path, tmp_path / "mlflow.db")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)  # conftest resets it
+    judged = mlflow.log_feedback(
+        trace_id=written.trace_id,
+        name="relevance",
+        value=False,
+        rationale="off topic",
+        source=AssessmentSource(source_type="LLM_JUDGE", source_id="gpt-judge"),
+    )
+    store = open_store(tmp_path / "mlflow.db")
+    try:
+        with qtbot.waitSignal(shell.context.read_only_changed, timeout=TIMEOUT):
+            shell.writes.check(store)
+        page = opened(qtbot, shell, store, written.trace_id)
+        panel = page.assessments
+        assert page.left.tabText(1) == "Assessments (1)"
+        assert [panel.table.item(0, c).text() for c in (0, 2, 3)] == [
+            "relevance", "no", "LLM_JUDGE: gpt-judge",
+        ]  # fmt: skip
+        assert not panel.buttons["override"].isEnabled()  # nothing selected yet
+
+        page.select_span(span_named(page, "chat"))
+        panel.buttons["feedback"].click()
+        dialog: AssessmentDialog = panel.dialog
+        assert "span chat" in dialog.findChildren(type(page.heading))[0].text()
+        dialog.name_edit.setText("helpful")
+        dialog.value_edit.setText("maybe")
+        dialog._accept()
+        assert dialog.message.text() == "Type yes or no."  # refused with the reason
+        dialog.value_edit.setText("yes")
+        with qtbot.waitSignal(shell.writes.finished, timeout=TIMEOUT):
+            dialog._accept()
+        with qtbot.waitSignal(page.loaded, timeout=TIMEOUT):
+            page.start()
+
+        panel.table.selectRow(
+            next(
+                r
+                for r in range(panel.table.rowCount())
+                if panel.table.item(r, 0).text() == "relevance"
+            )
+        )
+        assert panel.buttons["override"].isEnabled()
+        panel.buttons["override"].click()
+        dialog = panel.dialog
+        dialog.value_edit.setText("yes")
+        dialog.rationale.setPlainText("it answers the question")
+        with qtbot.waitSignal(shell.writes.finished, timeout=TIMEOUT):
+            dialog._accept()
+
+        client = MlflowClient(tracking_uri=uri)
+        assessments = client.get_trace(written.trace_id).info.assessments
+        helpful = next(a for a in assessments if a.name == "helpful")
+        assert (
+            helpful.value is True
+            and helpful.span_id == page.view.tree.spans[span_named(page, "chat")].span_id
+        )
+        newest = next(a for a in assessments if a.name == "relevance" and a.overrides)
+        assert newest.overrides == judged.assessment_id and newest.value is True
+        assert newest.source.source_type == "HUMAN"
+
+        with qtbot.waitSignal(page.loaded, timeout=TIMEOUT):
+            page.start()
+        states = {panel.table.item(r, 8).text() for r in range(panel.table.rowCount())}
+        assert "overridden" in states
+        page.show()
+        page.left.setCurrentIndex(1)
+        qtbot.waitExposed(page)
+        assert page.grab().save(str(SHOTS / "trace-assessments.png"))
+
+        row = next(
+            r for r in range(panel.table.rowCount()) if panel.table.item(r, 0).text() == "helpful"
+        )
+        panel.table.selectRow(row)
+        panel.buttons["delete"].click()
+        confirm = panel.dialog
+        assert isinstance(confirm, ConfirmChangesDialog)
+        with qtbot.waitSignal(shell.writes.finished, timeout=TIMEOUT):
+            confirm.accept()
+        names = [a.name for a in client.get_trace(written.trace_id).info.assessments]
+        assert "helpful" not in names
+    finally:
+        store.close()

@@ -90,6 +90,40 @@ class TraceWrites(WriterCore):
             ),
         )
 
+    def override_feedback(
+        self,
+        trace_id: str,
+        assessment_id: str,
+        value: Any,
+        rationale: str | None = None,
+        source_type: str = "HUMAN",
+        source_id: str | None = None,
+    ) -> Change:
+        """Replace a feedback (an LLM judge's verdict, say) as ``mlflow.override_feedback`` does:
+        a new feedback that ``overrides`` it; MLflow marks the old one invalid."""
+        from mlflow.entities import Feedback
+
+        self.ensure_writable()
+        old = self.call(
+            f"read assessment {assessment_id} of trace {trace_id}",
+            lambda: self.tracing.get_assessment(trace_id, assessment_id),
+        )
+        if not isinstance(old, Feedback):
+            raise WriteFailed(f"Assessment {assessment_id} is not a feedback; only those override.")
+        source = self._source(source_type, source_id)
+        return self._log(
+            trace_id,
+            f"override feedback '{old.name}' on trace {trace_id}",
+            lambda: Feedback(
+                name=old.name,
+                value=value,
+                source=source,
+                rationale=rationale,
+                span_id=old.span_id,
+                overrides=old.assessment_id,
+            ),
+        )
+
     def delete_assessment(self, trace_id: str, assessment_id: str) -> Change:
         self.write(
             f"delete assessment {assessment_id} of trace {trace_id}",

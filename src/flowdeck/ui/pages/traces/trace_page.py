@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QTreeView,
 )
 
@@ -36,6 +37,7 @@ from flowdeck.ui.pages.overview_reads import TraceView, read_trace, trace_label
 from flowdeck.ui.pages.overview_widgets import LinkButton, OverviewPage
 from flowdeck.ui.shell.page import Shell
 from flowdeck.ui.shell.page_types import page_type
+from flowdeck.ui.traces.assessments import AssessmentsPanel
 from flowdeck.ui.traces.span_detail import SpanDetail
 from flowdeck.ui.traces.span_model import (
     DURATION,
@@ -127,8 +129,12 @@ class TracePage(OverviewPage):
                 bar.addWidget(self.depth)
             bar.addWidget(button)
         QShortcut(QKeySequence("F8"), self, activated=self.select_next_error)
+        self.assessments = AssessmentsPanel(shell, store)
+        self.left = QTabWidget()
+        self.left.addTab(self.tree, "Spans")
+        self.left.addTab(self.assessments, "Assessments")
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.tree)
+        splitter.addWidget(self.left)
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -184,6 +190,8 @@ class TracePage(OverviewPage):
         if tree.roots:
             self.select_span(tree.roots[0])
         self.buttons["error"].setEnabled(any(s.status == "ERROR" for s in tree.spans))
+        self.assessments.show_trace(view.trace)
+        self.left.setTabText(1, f"Assessments ({len(view.trace.assessments)})")
 
     def span_filter(self) -> SpanFilter:
         types = (
@@ -252,6 +260,7 @@ class TracePage(OverviewPage):
             return
         tree = self.view.tree
         self.detail.show_span(tree.spans[span], tree.duration_ns[span])
+        self.assessments.selected_span = (tree.spans[span].span_id, tree.spans[span].name)
 
     def expand_all(self) -> None:
         self.tree.expandAll()
