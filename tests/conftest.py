@@ -58,6 +58,9 @@ def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
             folder.mkdir()
             patch.setenv(variable, str(folder))
         patch.setenv("QT_QPA_PLATFORM", "offscreen")
+        # MLflow's defaults (./mlflow.db, ./mlruns) land here, never in the checkout.
+        (home / "cwd").mkdir()
+        patch.chdir(home / "cwd")
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         patch.delenv("MLFLOW_REGISTRY_URI", raising=False)
         yield home

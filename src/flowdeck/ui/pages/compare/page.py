@@ -14,6 +14,7 @@ from flowdeck.core.entities import RunDetail
 from flowdeck.store.base import Store
 from flowdeck.ui.charts.charts_view import ChartsView
 from flowdeck.ui.charts.loading import ChartRun
+from flowdeck.ui.evaluation.compare_view import EvaluationCompare
 from flowdeck.ui.pages.compare.artifacts import ArtifactsCompare
 from flowdeck.ui.pages.compare.reads import CompareView, read_compare
 from flowdeck.ui.pages.compare.values import RunColumn, ValuesView
@@ -56,6 +57,10 @@ class ComparePage(Page):
         self.tabs.addTab(self.values, "Values")
         self.tabs.addTab(self.charts, "Charts")
         self.tabs.addTab(self.artifacts, "Artifacts")
+        self.evaluation = EvaluationCompare(shell.runner, store)
+        self.evaluation.open_requested.connect(self.open_requested.emit)
+        if len(self.run_ids) == 2:  # verdicts compare row by row between two runs
+            self.tabs.addTab(self.evaluation, "Evaluation")
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.message)
         self.stack.addWidget(self.tabs)
@@ -110,6 +115,15 @@ class ComparePage(Page):
         if columns != self.columns:
             self.columns = columns
             self.artifacts.set_runs(self.store, columns)
+        if len(details) == 2:
+            first, second = details
+            self.evaluation.set_runs(
+                (
+                    (first.info.experiment_id, first.info.run_id),
+                    (second.info.experiment_id, second.info.run_id),
+                ),
+                (columns[0].name, columns[1].name),
+            )
         self.stack.setCurrentWidget(self.tabs)
         self._tab_changed(self.tabs.currentIndex())
         if self.tabs.currentIndex() == CHARTS:
@@ -144,6 +158,8 @@ class ComparePage(Page):
             self._chart()
         elif index == ARTIFACTS:
             self.artifacts.start()
+        elif self.tabs.widget(index) is self.evaluation:
+            self.evaluation.start()
 
     def _metrics_selected(self) -> None:
         if self.tabs.currentIndex() == CHARTS:

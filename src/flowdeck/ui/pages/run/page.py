@@ -19,6 +19,7 @@ from flowdeck.ui.artifacts.browser import ArtifactsView
 from flowdeck.ui.charts.charts_view import ChartsView
 from flowdeck.ui.charts.loading import ChartRun
 from flowdeck.ui.crash import failure_text
+from flowdeck.ui.evaluation.view import EvaluationView
 from flowdeck.ui.pages.overview_widgets import LOADING_TEXT, plain_label
 from flowdeck.ui.pages.run.overview import DELETED, OverviewView
 from flowdeck.ui.pages.run.reads import (
@@ -53,6 +54,7 @@ class RunPage(Page):
         self.artifact_path = address.path if address.kind == "run-artifacts" else ""
         self.data: RunData | None = None
         self.links: RunLinks | None = None
+        self.evaluation: EvaluationView | None = None
         self.artifacts: QWidget | None = None
         self._pending: set[str] = set()
         self._artifact_shown = False  # the preview of an artifacts address is on screen
@@ -187,7 +189,15 @@ class RunPage(Page):
         assert self.data is not None
         self.links = links
         self.overview.show_links(links, self.data.detail.info.experiment_id)
+        if links.traces and self.evaluation is None:
+            self._add_evaluation_tab(self.data.detail.info.experiment_id)
         self._done("links")
+
+    def _add_evaluation_tab(self, experiment_id: str) -> None:
+        """Runs with traces may be evaluation runs: their judges' table, read when shown."""
+        self.evaluation = EvaluationView(self.shell.runner, self.store, experiment_id, self.run_id)
+        self.evaluation.open_requested.connect(self.open_requested.emit)
+        self.tabs.addTab(self.evaluation, "Evaluation")
 
     def _links_failed(self, error: BaseException) -> None:
         text = failure_text(error, "Looking up what this run is linked to")
@@ -340,6 +350,8 @@ class RunPage(Page):
     # --- artifacts -------------------------------------------------------------------------------
 
     def _tab_changed(self, index: int) -> None:
+        if self.evaluation is not None and self.tabs.widget(index) is self.evaluation:
+            self.evaluation.start()
         if index == ARTIFACTS:
             self._ensure_artifacts()
             address = run_address(self.run_id, self.artifact_path)

@@ -1,0 +1,1 @@
+"""Evaluation runs: their rows × judges table, and two runs compared row by row."""
