@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from flowdeck.core.errors import InvalidFilter
-from flowdeck.core.run_filter import like_regex, parse_run_filter
+from flowdeck.core.like_match import SQLITE, like_match
+from flowdeck.core.run_filter import parse_run_filter
 from flowdeck.core.run_order import parse_order_by
 from flowdeck.core.run_tables import RunTables
 from flowdeck.core.runs_frame import BASE_COLUMNS, build_runs_frame
@@ -111,12 +112,15 @@ def test_aliases_and_comparators_are_normalised():
 
 
 def test_like_wildcards_are_sql_ones():
-    assert like_regex("a%c").fullmatch("abbbc")
-    assert like_regex("a_c").fullmatch("a\nc")  # '_' is any one character, newline too
-    assert not like_regex("a_c").fullmatch("abbc")
-    assert not like_regex("A%").fullmatch("abc")  # LIKE is case-sensitive
-    assert like_regex("a.c").fullmatch("a.c") and not like_regex("a.c").fullmatch("abc")
-    assert like_regex("%", ignore_case=True).fullmatch("")
+    def like(pattern: str, text: str, ignore_case: bool = False) -> bool:
+        return like_match(text, pattern, ignore_case, SQLITE)
+
+    assert like("a%c", "abbbc")
+    assert like("a_c", "a\nc")  # '_' is any one character, newline too
+    assert not like("a_c", "abbc")
+    assert not like("A%", "abc")  # LIKE is case-sensitive
+    assert like("a.c", "a.c") and not like("a.c", "abc")
+    assert like("%", "", ignore_case=True)
 
 
 def test_nan_metric_matches_only_not_equal():

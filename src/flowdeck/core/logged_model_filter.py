@@ -10,6 +10,7 @@ from typing import Any
 
 from flowdeck.core.entities import LoggedModel, LoggedModelMetric
 from flowdeck.core.errors import InvalidFilter
+from flowdeck.core.like_match import like_match  # re-exported: the shared linear matcher
 
 #: Filter/order attribute names -> ``LoggedModel`` fields (MLflow's names and aliases).
 ATTRIBUTE_FIELDS = {
@@ -170,68 +171,6 @@ def server_order_by(order_by: Sequence[str | Mapping[str, Any]] = ()) -> list[di
     return payload
 
 
-# --- LIKE without regular expressions --------------------------------------------------------
-
-
-def _matches_at(text: str, piece: str, start: int) -> bool:
-    """``piece`` (``_`` = any one character) matches ``text`` at ``start``."""
-    if start < 0 or start + len(piece) > len(text):
-        return False
-    if "_" not in piece:
-        return text.startswith(piece, start)
-    return all(
-        p == "_" or p == t for p, t in zip(piece, text[start : start + len(piece)], strict=True)
-    )
-
-
-def _find(text: str, piece: str, start: int, end: int) -> int:
-    """The first index ``i >= start`` where ``piece`` matches and ends by ``end``; or -1."""
-    if "_" not in piece:
-        return text.find(piece, start, end)
-    literals = [chunk for chunk in piece.split("_") if chunk]
-    if not literals:
-        return start if start + len(piece) <= end else -1
-    anchor = max(literals, key=len)
-    offset = piece.index(anchor)
-    tail = len(piece) - offset - len(anchor)
-    search_from, limit = start + offset, end - tail
-    while search_from + len(anchor) <= limit:  # str.find reads a negative limit from the end
-        found = text.find(anchor, search_from, limit)
-        if found < 0:
-            return -1
-        if _matches_at(text, piece, found - offset):
-            return found - offset
-        search_from = found + 1
-    return -1
-
-
-def like_match(text: str, pattern: str, ignore_case: bool = False) -> bool:
-    """SQL ``LIKE``: ``%`` any run of characters, ``_`` one character, the whole text.
-
-    Splits on ``%`` and places each piece at its leftmost possible position: a piece placed
-    further left never hurts the ones after it, so no backtracking is needed. The cost is
-    at most text length times pattern length, whatever the pattern.
-    """
-    if ignore_case:
-        text, pattern = text.lower(), pattern.lower()
-    pieces = pattern.split("%")
-    if len(pieces) == 1:
-        return len(text) == len(pattern) and _matches_at(text, pattern, 0)
-    first, middle, last = pieces[0], pieces[1:-1], pieces[-1]
-    end = len(text) - len(last)
-    if end < len(first) or not _matches_at(text, first, 0) or not _matches_at(text, last, end):
-        return False
-    position = len(first)
-    for piece in middle:
-        if not piece:
-            continue
-        found = _find(text, piece, position, end)
-        if found < 0:
-            return False
-        position = found + len(piece)
-    return True
-
-
 # --- evaluation -------------------------------------------------------------------------------
 
 _ORDERING: dict[str, Callable[[Any, Any], bool]] = {
@@ -251,7 +190,7 @@ def compare(lhs: Any, comparator: str, rhs: Any) -> bool:
     if comparator == "LIKE":
         return like_match(str(lhs), str(rhs))
     if comparator == "ILIKE":
-        return like_match(str(lhs), str(rhs), ignore_case=True)
+        return like_match(str(lhs), str(rhs), ignore_case=True)  # PLAIN rules
     if comparator == "IN":
         return lhs in rhs
     if comparator == "NOT IN":

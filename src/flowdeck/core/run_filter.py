@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from flowdeck.core.errors import InvalidFilter
+from flowdeck.core.like_match import SQLITE, LikeRules, compile_like
+from flowdeck.core.task_state import TaskState
 
 METRIC = "metric"
 PARAM = "parameter"
@@ -30,6 +33,14 @@ class Clause:
     key: str
     comparator: str  # upper case: = != > >= < <= LIKE ILIKE IN NOT IN IS NULL IS NOT NULL
     value: Any  # float for metrics, int/float for numeric attributes, str, tuple, or None
+
+
+@dataclass(frozen=True)
+class FilterScope:
+    """Where a filter runs: the backend's LIKE rules and the task's cancel token."""
+
+    rules: LikeRules = SQLITE
+    state: TaskState | None = None
 
 
 @dataclass
@@ -60,9 +71,12 @@ class TextCodes:
         lookup[used] = results
         return lookup[self.codes]  # code -1 picks the trailing ``null``
 
-    def matches(self, comparator: str, value: Any) -> np.ndarray:
+    def matches(self, comparator: str, value: Any, scope: FilterScope | None = None) -> np.ndarray:
         """SQL comparison per row; NULL never matches."""
-        return self.per_code(lambda texts: match_text(texts, comparator, value), False).astype(bool)
+        scope = scope or FilterScope()
+        return self.per_code(
+            lambda texts: match_text(texts, comparator, value, scope), False
+        ).astype(bool)
 
     def ranks(self) -> np.ndarray:
         """Code-point order rank per row, equal texts equal ranks (NULL rows get 0)."""
@@ -144,21 +158,42 @@ def readable_mlflow_error(exc: Exception) -> str:
 
 
 def parse_run_filter(filter_string: str) -> list[Clause]:
-    """Parse and validate ``filter_string`` exactly as MLflow's SQL store does."""
+    """Parse and validate ``filter_string`` exactly as MLflow's SQL store does.
+
+    Raises ``InvalidFilter`` with a plain message for every filter MLflow refuses, whatever
+    error its parser raised. Parses are cached: stores check a filter before reading.
+    """
     if not filter_string or not filter_string.strip():
         return []
-    from mlflow.exceptions import MlflowException
+    return list(_parse_run_filter(filter_string))
+
+
+@lru_cache(maxsize=256)
+def _parse_run_filter(filter_string: str) -> tuple[Clause, ...]:
     from mlflow.utils.search_utils import SearchUtils
 
     try:
-        return [
+        return tuple(
             _validated_clause(SearchUtils, p)
             for p in SearchUtils.parse_search_filter(filter_string)
-        ]
-    except MlflowException as exc:
+        )
+    except InvalidFilter:
+        raise
+    except Exception as exc:  # MlflowException, and the parser's raw ValueError/SyntaxError…
         raise InvalidFilter(
-            f"Invalid filter: {readable_mlflow_error(exc)}", detail=filter_string
+            f"Invalid filter: {_plain_parser_error(exc)}", detail=filter_string
         ) from exc
+
+
+def _plain_parser_error(exc: Exception) -> str:
+    """MLflow's message, or a plain one where its parser failed with a Python error."""
+    from mlflow.exceptions import MlflowException
+
+    if isinstance(exc, MlflowException):
+        return readable_mlflow_error(exc)
+    if isinstance(exc, ValueError) and "malformed node" in str(exc):
+        return "values in a list must be quoted strings, e.g. IN ('a', 'b')."
+    return f"the filter could not be parsed ({type(exc).__name__}: {exc})."
 
 
 def _validated_clause(search_utils: Any, parsed: dict[str, Any]) -> Clause:
@@ -183,14 +218,7 @@ def _validated_clause(search_utils: Any, parsed: dict[str, Any]) -> Clause:
     raise MlflowException(f"Invalid search expression type '{kind}'")
 
 
-def like_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
-    """SQL LIKE as a regex: ``%`` any run of characters, ``_`` one character, no escapes."""
-    parts = [".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern]
-    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return re.compile("".join(parts), flags)
-
-
-def text_matcher(comparator: str, value: Any) -> Callable[[str], bool]:
+def text_matcher(comparator: str, value: Any, rules: LikeRules = SQLITE) -> Callable[[str], bool]:
     """A predicate for one non-null text value, with SQL semantics (case-sensitive LIKE)."""
     if comparator == "=":
         return lambda text: text == value
@@ -202,25 +230,42 @@ def text_matcher(comparator: str, value: Any) -> Callable[[str], bool]:
     if comparator == "NOT IN":
         members = frozenset(value)
         return lambda text: text not in members
-    if comparator == "LIKE":
-        regex = like_regex(value)
-        return lambda text: regex.fullmatch(text) is not None
-    if comparator == "ILIKE":
-        regex = like_regex(value.lower())
-        return lambda text: regex.fullmatch(text.lower()) is not None
+    if comparator in ("LIKE", "ILIKE"):
+        return compile_like(value, rules, ignore_case=comparator == "ILIKE").matches
     raise InvalidFilter(f"Invalid filter: comparator '{comparator}' is not supported for text")
 
 
-def match_text(values: np.ndarray, comparator: str, value: Any) -> np.ndarray:
-    """Vectorised text comparison; missing (None) values never match, as in SQL."""
+# Texts matched between two looks at the cancel flag: a cheap check every few milliseconds.
+CHECK_EVERY_CHARS = 2_000_000
+CHECK_EVERY_VALUES = 4_096
+
+
+def match_text(
+    values: np.ndarray, comparator: str, value: Any, scope: FilterScope | None = None
+) -> np.ndarray:
+    """Vectorised text comparison; missing (None) values never match, as in SQL.
+
+    LIKE patterns match in time linear in each text; ``scope.state`` is checked as texts go.
+    """
+    scope = scope or FilterScope()
     not_null = np.array([v is not None for v in values], dtype=bool)
     result = np.zeros(len(values), dtype=bool)
     if comparator in ("=", "!="):
         equal = values[not_null] == value
         result[not_null] = equal if comparator == "=" else ~np.asarray(equal, dtype=bool)
         return result
-    matches = text_matcher(comparator, value)
-    result[not_null] = [matches(v) for v in values[not_null]]
+    matches = text_matcher(comparator, value, scope.rules)
+    if scope.state is None or comparator not in ("LIKE", "ILIKE"):
+        result[not_null] = [matches(v) for v in values[not_null]]
+        return result
+    state, hits, budget = scope.state, [], CHECK_EVERY_CHARS
+    for count, text in enumerate(values[not_null], 1):
+        hits.append(matches(text))
+        budget -= len(text)
+        if budget < 0 or count % CHECK_EVERY_VALUES == 0:
+            state.check()
+            budget = CHECK_EVERY_CHARS
+    result[not_null] = hits
     return result
 
 
@@ -234,12 +279,15 @@ NUMERIC_COMPARE: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
 }
 
 
-def clause_mask(indexed: IndexedRuns, clause: Clause) -> np.ndarray:
+def clause_mask(
+    indexed: IndexedRuns, clause: Clause, scope: FilterScope | None = None
+) -> np.ndarray:
     """Which runs satisfy one clause (boolean per run position)."""
+    scope = scope or FilterScope()
     if clause.kind == ATTRIBUTE:
-        return _attribute_mask(indexed, clause)
+        return _attribute_mask(indexed, clause, scope)
     if clause.kind == DATASET:
-        return _dataset_mask(indexed, clause)
+        return _dataset_mask(indexed, clause, scope)
     table = indexed.keyed(clause.kind)
     rows = table.rows_of(clause.key)
     mask = np.zeros(indexed.size, dtype=bool)
@@ -250,35 +298,41 @@ def clause_mask(indexed: IndexedRuns, clause: Clause) -> np.ndarray:
         # NumPy's NaN rules equal MLflow's SQL ones: NaN satisfies only "!=".
         hit = NUMERIC_COMPARE[clause.comparator](table.values[rows], clause.value)
     else:
-        hit = table.text.take(rows).matches(clause.comparator, clause.value)
+        hit = table.text.take(rows).matches(clause.comparator, clause.value, scope)
     mask[table.pos[rows[hit]]] = True
     return mask
 
 
-def _attribute_mask(indexed: IndexedRuns, clause: Clause) -> np.ndarray:
+def _attribute_mask(indexed: IndexedRuns, clause: Clause, scope: FilterScope) -> np.ndarray:
     if clause.key == "run_name":
         # MLflow's SQL store filters run names on the mlflow.runName tag, not runs.name.
-        return clause_mask(indexed, Clause(TAG, RUN_NAME_TAG, clause.comparator, clause.value))
+        tag = Clause(TAG, RUN_NAME_TAG, clause.comparator, clause.value)
+        return clause_mask(indexed, tag, scope)
     if clause.key in NUMERIC_ATTRIBUTES:
         column = indexed.runs[clause.key]
         present = ~np.asarray(column.isna(), dtype=bool)
         numbers = np.asarray(column.astype("Float64").fillna(0.0), dtype=np.float64)
         return present & NUMERIC_COMPARE[clause.comparator](numbers, clause.value)
-    return indexed.attribute_text(clause.key).matches(clause.comparator, clause.value)
+    return indexed.attribute_text(clause.key).matches(clause.comparator, clause.value, scope)
 
 
-def _dataset_mask(indexed: IndexedRuns, clause: Clause) -> np.ndarray:
+def _dataset_mask(indexed: IndexedRuns, clause: Clause, scope: FilterScope) -> np.ndarray:
     mask = np.zeros(indexed.size, dtype=bool)
     if not len(indexed.dataset_pos):
         return mask
-    hit = TextCodes.of(indexed.datasets[clause.key]).matches(clause.comparator, clause.value)
+    hit = TextCodes.of(indexed.datasets[clause.key]).matches(clause.comparator, clause.value, scope)
     mask[indexed.dataset_pos[hit]] = True
     return mask
 
 
-def filter_mask(indexed: IndexedRuns, clauses: list[Clause]) -> np.ndarray:
-    """Which runs satisfy every clause."""
+def filter_mask(
+    indexed: IndexedRuns, clauses: list[Clause], scope: FilterScope | None = None
+) -> np.ndarray:
+    """Which runs satisfy every clause (``scope.state`` is checked between clauses too)."""
+    scope = scope or FilterScope()
     mask = np.ones(indexed.size, dtype=bool)
     for clause in clauses:
-        mask &= clause_mask(indexed, clause)
+        if scope.state is not None:
+            scope.state.check()
+        mask &= clause_mask(indexed, clause, scope)
     return mask

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from flowdeck.core.like_match import SQLITE, LikeRules
 from flowdeck.core.run_filter import (
+    FilterScope,
     IndexedRuns,
     KeyedTable,
     TextCodes,
@@ -16,6 +18,7 @@ from flowdeck.core.run_filter import (
 )
 from flowdeck.core.run_order import order_runs, parse_order_by
 from flowdeck.core.run_tables import RunTables
+from flowdeck.core.task_state import TaskState
 
 BASE_COLUMNS = ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"]
 
@@ -42,11 +45,12 @@ def select_runs(
     filter_string: str = "",
     order_by: Sequence[str] = (),
     max_results: int | None = None,
+    scope: FilterScope | None = None,
 ) -> np.ndarray:
     """Run positions that match ``filter_string``, in MLflow's order, at most ``max_results``."""
     clauses = parse_run_filter(filter_string)
     sort_keys = parse_order_by(order_by)
-    matching = np.flatnonzero(filter_mask(indexed, clauses))
+    matching = np.flatnonzero(filter_mask(indexed, clauses, scope))
     ordered = order_runs(indexed, sort_keys, matching)
     return ordered if max_results is None else ordered[: max(int(max_results), 0)]
 
@@ -165,11 +169,17 @@ def build_runs_frame(
     filter_string: str = "",
     order_by: Sequence[str] = (),
     max_results: int | None = None,
+    *,
+    rules: LikeRules = SQLITE,
+    state: TaskState | None = None,
 ) -> pd.DataFrame:
     """Exactly what ``mlflow.search_runs()`` returns for these run tables.
 
-    Raises ``InvalidFilter`` (MLflow's message) for a bad filter or ``order_by``.
+    ``rules`` are the store backend's LIKE/ILIKE rules; ``state`` is checked while the
+    filter is evaluated (raises ``Cancelled``). Raises ``InvalidFilter`` (MLflow's message)
+    for a bad filter or ``order_by``.
     """
     indexed = index_run_tables(tables)
-    selected = select_runs(indexed, filter_string, order_by, max_results)
+    scope = FilterScope(rules, state)
+    selected = select_runs(indexed, filter_string, order_by, max_results, scope)
     return pivot_runs(indexed, selected)

@@ -12,6 +12,7 @@ from typing import Any
 
 from flowdeck.core.entities import Assessment, TraceInfo
 from flowdeck.core.errors import InvalidFilter
+from flowdeck.core.like_match import PLAIN, compile_like
 
 TRACE_NAME_TAG = "mlflow.traceName"
 SOURCE_RUN_KEY = "mlflow.sourceRun"
@@ -113,12 +114,6 @@ def parse_trace_order_by(order_by: Sequence[str]) -> list[tuple[str, str, bool]]
 # --- comparisons ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=512)
-def _like_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    parts = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
-    return re.compile(parts, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
-
-
 @lru_cache(maxsize=256)
 def _rlike_regex(pattern: str) -> re.Pattern[str]:
     try:
@@ -138,10 +133,8 @@ def compare(lhs: Any, comparator: str, rhs: Any) -> bool:
     """SQL-like comparison: a missing (None) left side never matches."""
     if lhs is None:
         return False
-    if comparator == "LIKE":
-        return _like_regex(str(rhs), False).fullmatch(str(lhs)) is not None
-    if comparator == "ILIKE":
-        return _like_regex(str(rhs), True).fullmatch(str(lhs)) is not None
+    if comparator in ("LIKE", "ILIKE"):
+        return compile_like(str(rhs), PLAIN, comparator == "ILIKE").matches(str(lhs))
     if comparator == "RLIKE":
         return _rlike_regex(str(rhs)).search(str(lhs)) is not None
     if comparator == "IN":

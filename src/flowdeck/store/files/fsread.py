@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
@@ -13,13 +15,22 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _CHUNK = 65536
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+# Non-blocking open: a FIFO (or a device) inside mlruns/ would otherwise block the read until
+# some other program writes to it. It has no effect on regular files.
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+class NotRegularFile(OSError):
+    """A name in the store is a FIFO, socket or device, not a file MLflow wrote: not read."""
 
 
 def read_bytes(path: str) -> bytes:
-    """The whole file; small files cost one read."""
+    """The whole file; small files cost one read. Raises ``NotRegularFile`` for a FIFO,
+    socket or device (checked on the open descriptor, so it never blocks)."""
     fd = os.open(path, _READ_FLAGS)
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(errno.EINVAL, "not a regular file (a pipe or device)", path)
         data = os.read(fd, _CHUNK)
         if len(data) < _CHUNK:
             return data
@@ -36,8 +47,14 @@ def read_text(path: str) -> str:
     return read_bytes(path).decode("utf-8", errors="replace")
 
 
-def read_key_folder(folder: str, prefix: str = "") -> dict[str, bytes]:
-    """Every file under ``folder`` as key -> content; subfolders make ``a/b`` keys."""
+def read_key_folder(
+    folder: str, prefix: str = "", skipped: list[str] | None = None
+) -> dict[str, bytes]:
+    """Every file under ``folder`` as key -> content; subfolders make ``a/b`` keys.
+
+    Names that are not regular files (FIFOs, sockets, devices) are left out and their keys
+    appended to ``skipped``.
+    """
     found: dict[str, bytes] = {}
     try:
         entries = list(os.scandir(folder))
@@ -45,17 +62,21 @@ def read_key_folder(folder: str, prefix: str = "") -> dict[str, bytes]:
         return found
     for entry in entries:
         if entry.is_dir():
-            found.update(read_key_folder(entry.path, f"{prefix}{entry.name}/"))
-        else:
+            found.update(read_key_folder(entry.path, f"{prefix}{entry.name}/", skipped))
+            continue
+        try:
             found[prefix + entry.name] = read_bytes(entry.path)
+        except NotRegularFile:
+            if skipped is not None:
+                skipped.append(prefix + entry.name)
     return found
 
 
-def read_text_folder(folder: str) -> dict[str, str]:
+def read_text_folder(folder: str, skipped: list[str] | None = None) -> dict[str, str]:
     """Like ``read_key_folder`` with values decoded as text."""
     return {
         key: value.decode("utf-8", errors="replace")
-        for key, value in read_key_folder(folder).items()
+        for key, value in read_key_folder(folder, skipped=skipped).items()
     }
 
 

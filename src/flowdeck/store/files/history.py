@@ -10,7 +10,7 @@ import pandas as pd
 
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import HISTORY_DTYPE, SUMMARY_COLUMNS
-from flowdeck.store.files.fsread import parallel_map, read_bytes
+from flowdeck.store.files.fsread import NotRegularFile, parallel_map, read_bytes
 from flowdeck.store.files.metrics import latest_points, parse_metric_files
 from flowdeck.store.progress import Progress
 
@@ -32,8 +32,8 @@ def _read_or_empty(path: str | None) -> bytes:
         return b""
     try:
         return read_bytes(path)
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return b""
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, NotRegularFile):
+        return b""  # a FIFO or device is no metric file (runs() notes it as a problem)
 
 
 def read_histories(

@@ -144,7 +144,10 @@ def _parse_slow(content: bytes) -> tuple[list[tuple[int, float, int]], int]:
 def latest_points(parsed: ParsedMetrics, n_files: int) -> np.ndarray:
     """Index (into the parsed arrays) of each file's latest point by MLflow's rule, -1 if none.
 
-    The rule: highest step, then newest timestamp, then largest value (NaN loses).
+    MLflow's FileStore takes ``max`` of ``(step, timestamp, value)`` over the lines in file
+    order: highest step, then newest timestamp, then largest value. Nothing compares greater
+    than NaN, so among the points of that step and timestamp a NaN that comes first in the
+    file wins, while a later NaN never replaces a number.
     """
     result = np.full(n_files, -1, dtype=np.int64)
     n_points = len(parsed.owner)
@@ -170,6 +173,10 @@ def latest_points(parsed: ParsedMetrics, n_files: int) -> np.ndarray:
     chosen = np.flatnonzero(best)
     first = np.r_[True, owner[chosen][1:] != owner[chosen][:-1]]
     picked = chosen[first]
+    candidates = np.flatnonzero(candidate)
+    first_candidates = candidates[np.r_[True, owner[candidates][1:] != owner[candidates][:-1]]]
+    nan_first = np.isnan(value[first_candidates])  # the running max sticks to a leading NaN
+    picked[nan_first] = first_candidates[nan_first]
     result[owner[picked]] = picked if order is None else order[picked]
     return result
 

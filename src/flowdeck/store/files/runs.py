@@ -38,6 +38,7 @@ class RawRun:
     metric_files: dict[str, bytes] = field(default_factory=dict)
     input_metas: list[dict[str, Any]] = field(default_factory=list)
     problem: str | None = None
+    notes: list[str] = field(default_factory=list)  # what was skipped in a readable run
 
 
 @dataclass
@@ -74,9 +75,17 @@ def read_raw_run(folder: str, experiment_id: str) -> RawRun:
         raw.problem = f"{where}: meta.yaml cannot be read ({error.strerror}); skipped."
         return raw
     try:
-        raw.params = _decoded(read_key_folder(os.path.join(folder, "params")))
-        raw.tags = _decoded(read_key_folder(os.path.join(folder, "tags")))
-        raw.metric_files = read_key_folder(os.path.join(folder, "metrics"))
+        skipped: dict[str, list[str]] = {"params": [], "tags": [], "metrics": []}
+        raw.params = _decoded(
+            read_key_folder(os.path.join(folder, "params"), "", skipped["params"])
+        )
+        raw.tags = _decoded(read_key_folder(os.path.join(folder, "tags"), "", skipped["tags"]))
+        raw.metric_files = read_key_folder(os.path.join(folder, "metrics"), "", skipped["metrics"])
+        for kind, keys in skipped.items():
+            raw.notes.extend(
+                f"{where}: {kind}/{key} is not a regular file (a pipe or device); not read."
+                for key in keys
+            )
         inputs = os.path.join(folder, "inputs")
         if os.path.isdir(inputs):
             for entry in os.scandir(inputs):
@@ -107,7 +116,7 @@ def finish_records(
     contents: list[bytes] = []
     owners: list[tuple[RunRecord, str]] = []
     for raw in raws:
-        record = RunRecord(folder=raw.folder, info=None)
+        record = RunRecord(folder=raw.folder, info=None, problems=list(raw.notes))
         records.append(record)
         if raw.info is None:
             record.problems.append(raw.problem or f"Run folder {raw.folder} cannot be read.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -13,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from flowdeck.core.entities import ArtifactEntry, LoggedModel, Metric, RunDetail, RunInfo
-from flowdeck.core.errors import NotFound, StoreNotFound
+from flowdeck.core.errors import (
+    CorruptStore,
+    FlowdeckError,
+    InvalidFilter,
+    NotFound,
+    StoreNotFound,
+)
 from flowdeck.core.task_state import TaskState, check
 from flowdeck.store.base import (
     CAP_ARTIFACTS,
@@ -35,6 +42,7 @@ from flowdeck.store.files.experiments import (
 )
 from flowdeck.store.files.fsread import parallel_map
 from flowdeck.store.files.history import read_histories, summaries_from_histories
+from flowdeck.store.files.meta import MetaError
 from flowdeck.store.files.registry import FileRegistryMixin
 from flowdeck.store.files.runs import (
     RESERVED_EXPERIMENT_FOLDERS,
@@ -45,6 +53,7 @@ from flowdeck.store.files.runs import (
 )
 from flowdeck.store.files.traces import FileTracesMixin
 from flowdeck.store.progress import Progress
+from flowdeck.store.read_guard import guard_reads, os_error
 
 READ_ONLY_TEXT = "Folder stores are read-only in Flowdeck for now."
 RUNS_PROGRESS_TEXT = "Reading runs…"
@@ -165,11 +174,16 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
         *,
         state: TaskState | None = None,
     ) -> pd.DataFrame:
+        from flowdeck.core.like_match import FILES
+        from flowdeck.core.run_filter import parse_run_filter
         from flowdeck.core.runs_frame import build_runs_frame
 
+        parse_run_filter(filter_string)  # a bad filter fails before reading
         tables = self.load_run_tables(experiment_ids, view, state=state)
         check(state)
-        return build_runs_frame(tables, filter_string, order_by, max_results)
+        return build_runs_frame(
+            tables, filter_string, order_by, max_results, rules=FILES, state=state
+        )
 
     def load_run_tables(
         self, experiment_ids: Sequence[str], view: str = "active", *, state: TaskState | None = None
@@ -262,8 +276,8 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
             )
             record = finish_records([raw], lookup)[0]
             self._cache.put(folder, record, started)
-        if record.info is None:
-            raise NotFound(" ".join(record.problems) or f"Run '{run_id}' cannot be read.")
+        if record.info is None:  # its meta.yaml is there (locate_run) but damaged
+            raise CorruptStore(" ".join(record.problems) or f"Run '{run_id}' cannot be read.")
         return record
 
     # --- run detail and metrics ------------------------------------------------------------------
@@ -450,4 +464,20 @@ def _run_folders(experiment: ExperimentFolder) -> list[str]:
 
 def _check_view(view: str) -> None:
     if view not in VIEWS:
-        raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
+        raise InvalidFilter(f"Unknown run view '{view}': use one of {', '.join(VIEWS)}.")
+
+
+def _translate(store: FileStore, error: Exception) -> FlowdeckError | None:
+    """The typed error for an unreadable or damaged file; None for anything else (a bug)."""
+    import yaml
+
+    if isinstance(error, OSError):
+        return os_error(error, store.display_name)
+    if isinstance(error, MetaError | yaml.YAMLError | json.JSONDecodeError | UnicodeDecodeError):
+        return CorruptStore(
+            f"A file in {store.display_name} is damaged: {error}.", detail=str(error)
+        )
+    return None
+
+
+guard_reads(FileStore, _translate)

@@ -8,7 +8,8 @@ from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection, Engine
 
 from flowdeck.core.entities import DatasetInput, Metric, ModelOutput, RunDetail, RunInfo
-from flowdeck.core.errors import NotFound
+from flowdeck.core.errors import CorruptStore, NotFound
+from flowdeck.store.sql.cells import NoteProblem, as_float, as_int, is_damaged
 from flowdeck.store.sql.history import STORED_INFINITY
 from flowdeck.store.sql.schema import SqlSchema, table_of
 
@@ -23,15 +24,24 @@ RUN_COLUMNS = (
     "artifact_uri",
     "user_id",
 )
+# Columns without which a runs table is not MLflow's.
+REQUIRED_RUN_COLUMNS = ("run_uuid", "experiment_id", "status")
 
 
-def read_run(engine: Engine, schema: SqlSchema, run_id: str) -> RunDetail:
-    """The run's detail; raises ``NotFound`` for an unknown id."""
+def read_run(
+    engine: Engine,
+    schema: SqlSchema,
+    run_id: str,
+    note_problem: NoteProblem | None = None,
+) -> RunDetail:
+    """The run's detail; raises ``NotFound`` for an unknown id, ``CorruptStore`` for a runs
+    table without MLflow's columns. Damaged numbers are None / NaN, told to ``note_problem``."""
+    note = note_problem or (lambda _where, _text: None)
     with engine.connect() as connection:
-        info = _run_info(connection, schema, run_id)
+        info = _run_info(connection, schema, run_id, note)
         params = _key_values(connection, "params", run_id)
         tags = _key_values(connection, "tags", run_id)
-        metrics = _latest_metrics(connection, run_id)
+        metrics = _latest_metrics(connection, run_id, note)
         datasets = _datasets(connection, schema, run_id)
         model_inputs, outputs = _model_links(connection, schema, run_id)
     if not info.run_name and "mlflow.runName" in tags:
@@ -47,19 +57,30 @@ def read_run(engine: Engine, schema: SqlSchema, run_id: str) -> RunDetail:
     )
 
 
-def _run_info(connection: Connection, schema: SqlSchema, run_id: str) -> RunInfo:
+def _run_info(connection: Connection, schema: SqlSchema, run_id: str, note: NoteProblem) -> RunInfo:
+    missing = [name for name in REQUIRED_RUN_COLUMNS if not schema.has_column("runs", name)]
+    if missing:
+        raise CorruptStore(
+            f"The runs table has no {', '.join(missing)} column: the database is damaged or "
+            "not an MLflow tracking database."
+        )
     present = [name for name in RUN_COLUMNS if schema.has_column("runs", name)]
     runs = table_of("runs", *present)
     row = connection.execute(select(*runs.c).where(runs.c.run_uuid == run_id)).mappings().first()
     if row is None:
         raise NotFound(f"Run {run_id} does not exist in this store.")
+    times = {name: row.get(name) for name in ("start_time", "end_time")}
+    for name, value in times.items():
+        times[name] = as_int(value)
+        if is_damaged(value):
+            note(f"run:{run_id}:{name}", f"Run {run_id[:8]}…: its {name} is text; not shown.")
     return RunInfo(
         run_id=row["run_uuid"],
         experiment_id=str(row["experiment_id"]),
         run_name=row.get("name") or "",
         status=row["status"] or "RUNNING",
-        start_time=row.get("start_time"),
-        end_time=row.get("end_time"),
+        start_time=times["start_time"],
+        end_time=times["end_time"],
         lifecycle_stage=row.get("lifecycle_stage") or "active",
         artifact_uri=row.get("artifact_uri"),
         user_id=row.get("user_id"),
@@ -72,24 +93,40 @@ def _key_values(connection: Connection, table_name: str, run_id: str) -> dict[st
     return {key: value for key, value in connection.execute(query)}
 
 
-def _latest_metrics(connection: Connection, run_id: str) -> dict[str, Metric]:
+def _latest_metrics(connection: Connection, run_id: str, note: NoteProblem) -> dict[str, Metric]:
     latest = table_of("latest_metrics", "run_uuid", "key", "value", "timestamp", "step", "is_nan")
     query = select(
         latest.c.key, latest.c.value, latest.c.timestamp, latest.c.step, latest.c.is_nan
     ).where(latest.c.run_uuid == run_id)
     metrics = {}
     for key, value, timestamp, step, is_nan in connection.execute(query):
+        where = f"latest:{run_id}:{key}"
+        if as_int(timestamp) is None or as_int(step) is None:
+            note(
+                where, f"Run {run_id[:8]}…: metric '{key}' has no readable step or time; left out."
+            )
+            continue
+        if not is_nan and is_damaged(value):
+            note(
+                where,
+                f"Run {run_id[:8]}…: the latest value of metric '{key}' is text; shown as missing.",
+            )
         metrics[key] = Metric(
-            key=key, value=restore_value(value, is_nan), timestamp=int(timestamp), step=int(step)
+            key=key,
+            value=restore_value(value, is_nan),
+            timestamp=as_int(timestamp),  # type: ignore[arg-type] - checked above
+            step=as_int(step),  # type: ignore[arg-type]
         )
     return dict(sorted(metrics.items()))
 
 
-def restore_value(value: float, is_nan: object) -> float:
-    """A stored metric value as logged: NaN when flagged, ±inf for the stored ±DBL_MAX."""
+def restore_value(value: object, is_nan: object) -> float:
+    """A stored metric value as logged: NaN when flagged (or damaged), ±inf for ±DBL_MAX."""
     if is_nan:
         return math.nan
-    value = float(value)
+    value = as_float(value)
+    if value is None:
+        return math.nan
     if value >= STORED_INFINITY:
         return math.inf
     if value <= -STORED_INFINITY:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +14,7 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.pool import NullPool
 
 from flowdeck.core.errors import (
     AuthenticationFailed,
@@ -26,7 +29,18 @@ from flowdeck.core.errors import (
 from flowdeck.store.locations import sqlite_path
 
 CONNECT_TIMEOUT_SECONDS = 10
+# How long a SQLite read waits for another program's write lock before giving up.
+SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 SQLITE_HEADER = b"SQLite format 3\x00"
+# Bytes 18 and 19 of the header (file format write/read version) are 2 in WAL mode.
+WAL_VERSIONS = b"\x02\x02"
+# Base classes of the errors each DBAPI driver raises, looked up among imported modules.
+_DRIVER_ERRORS = (
+    ("psycopg2", "Error"),
+    ("psycopg", "Error"),
+    ("pymysql", "MySQLError"),
+    ("adbc_driver_manager", "Error"),
+)
 
 
 def parse_url(uri: str) -> URL:
@@ -90,11 +104,60 @@ def _sqlite_engine(uri: str) -> Engine:
     file_uri = f"file:{quote(str(path))}?mode=ro"
 
     def connect() -> sqlite3.Connection:
-        return sqlite3.connect(file_uri, uri=True, check_same_thread=False, timeout=5)
+        return sqlite3.connect(
+            sqlite_read_uri(path),
+            uri=True,
+            check_same_thread=False,
+            timeout=SQLITE_BUSY_TIMEOUT_SECONDS,
+        )
 
-    return create_engine(
-        f"sqlite:///{file_uri}&uri=true", creator=connect, pool_size=2, max_overflow=2
-    )
+    # No pool: each read opens a fresh connection, so ``sqlite_read_uri`` decides anew
+    # whether the file can be read as immutable (see there).
+    return create_engine(f"sqlite:///{file_uri}&uri=true", creator=connect, poolclass=NullPool)
+
+
+def sqlite_read_uri(path: Path) -> str:
+    """A read-only URI for the database file that leaves no ``-wal``/``-shm`` files behind.
+
+    A WAL-mode file read with ``mode=ro`` makes SQLite create ``-wal`` and ``-shm`` beside it
+    (and a read-only connection never removes them). When no ``-wal`` file exists, no program
+    has the file open and every commit is in the main file, so it is read as ``immutable``:
+    no locks, no side files. A writer that starts meanwhile writes into its own ``-wal``;
+    ``sqlite_state`` lets the caller notice one that checkpointed during the read.
+    """
+    uri = f"file:{quote(str(path))}?mode=ro"
+    if is_quiet_wal_file(path):
+        uri += "&immutable=1"
+    return uri
+
+
+def is_quiet_wal_file(path: Path) -> bool:
+    """True for a WAL-mode database file with no ``-wal`` file beside it."""
+    return _is_wal_file(path) and not os.path.exists(f"{path}-wal")
+
+
+def _is_wal_file(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return False
+    return header[18:20] == WAL_VERSIONS
+
+
+def sqlite_state(path: Path) -> tuple[bool, int, int, int] | None:
+    """(``-wal`` exists, inode, size, mtime) of a WAL-mode database file, else None.
+
+    Two equal states around an immutable read prove that nothing wrote the file meanwhile.
+    Rollback-journal files are read under SQLite's own locks and need no such proof (None).
+    """
+    if not _is_wal_file(path):
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return os.path.exists(f"{path}-wal"), stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def check_sqlite_file(path: Path) -> None:
@@ -158,7 +221,7 @@ def translate_error(exc: BaseException, uri: str) -> FlowdeckError:
         return CorruptStore(f"{path} is not an MLflow database: {message}.", detail=message)
     if isinstance(original, sqlite3.OperationalError) and "unable to open" in lowered:
         return StoreNotFound(f"The database file {sqlite_path(uri)} cannot be opened.")
-    if isinstance(original, sqlite3.OperationalError) and "locked" in lowered:
+    if "database is locked" in lowered or "database table is locked" in lowered:
         return StoreTimeout(
             f"The database {where} is locked by another program; try again in a moment.",
             detail=message,
@@ -171,6 +234,17 @@ def translate_error(exc: BaseException, uri: str) -> FlowdeckError:
         )
     if code in (1044, 1142) or "permission denied" in lowered:
         return PermissionDenied(f"The database user may not read {where}.", detail=message)
+    if (
+        code in (1054, 1146)
+        or any(
+            phrase in lowered
+            for phrase in ("no such column", "no such table", "unknown column", "undefined column")
+        )
+        or (("column " in lowered or "relation " in lowered) and "does not exist" in lowered)
+    ):
+        return CorruptStore(
+            f"{where} is damaged or not a complete MLflow database: {message}.", detail=message
+        )
     if code == 1049 or ("database" in lowered and "does not exist" in lowered):
         return StoreNotFound(f"There is no database named '{parse_url(uri).database}' at {where}.")
     if "timeout" in lowered or "timed out" in lowered:
@@ -192,12 +266,31 @@ def translate_error(exc: BaseException, uri: str) -> FlowdeckError:
     return CorruptStore(f"Reading {where} failed: {message}", detail=message)
 
 
+def driver_errors() -> tuple[type[BaseException], ...]:
+    """SQLAlchemy's wrapped errors and the raw DBAPI errors of every driver in use.
+
+    A raw cursor (metric histories) and the ADBC reader raise the driver's own classes; a
+    driver that raised one is imported, so ``sys.modules`` is enough to find them.
+    """
+    found: list[type[BaseException]] = [DBAPIError, sqlite3.Error]
+    for module_name, class_name in _DRIVER_ERRORS:
+        module = sys.modules.get(module_name)
+        error_class = getattr(module, class_name, None) if module is not None else None
+        if isinstance(error_class, type) and issubclass(error_class, BaseException):
+            found.append(error_class)
+    return tuple(found)
+
+
 @contextmanager
 def translated_errors(uri: str) -> Iterator[None]:
     """Re-raise driver errors from the block as typed errors (``translate_error``)."""
     try:
         yield
-    except DBAPIError as exc:
+    except FlowdeckError:
+        raise
+    except Exception as exc:
+        if not isinstance(exc, driver_errors()):
+            raise
         raise translate_error(exc, uri) from exc
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import HISTORY_DTYPE
 from flowdeck.store.progress import Progress
+from flowdeck.store.sql.cells import NoteProblem, as_float, as_int
 from flowdeck.store.sql.schema import chunks
 
 # MLflow stores +-inf as +-DBL_MAX.
@@ -50,10 +51,13 @@ def read_metric_history(
     run_ids: Iterable[str],
     keys: Iterable[str],
     state: TaskState | None = None,
+    note_problem: NoteProblem | None = None,
 ) -> dict[tuple[str, str], np.ndarray]:
     """Every requested (run, key) pair mapped to a ``HISTORY_DTYPE`` array (empty if absent).
 
-    ``state`` is checked before each query; progress counts the runs read.
+    ``state`` is checked before each query; progress counts the runs read. Damaged cells
+    (text where a number belongs) never become numbers: such a value is NaN, a point without
+    a readable step or timestamp is left out, and ``note_problem`` hears about both.
     """
     runs = list(dict.fromkeys(str(run_id) for run_id in run_ids))
     wanted_keys = list(dict.fromkeys(str(key) for key in keys))
@@ -79,8 +83,14 @@ def read_metric_history(
                     sql, params = _batch_query(
                         run_batch, key_batch, quote, marker, value_sql, with_pair
                     )
+                    dtype = _row_dtype(with_pair, with_flag)
                     cursor.execute(sql, params)
-                    rows = _fetch_rows(cursor, _row_dtype(with_pair, with_flag), progress)
+                    try:
+                        rows = _fetch_rows(cursor, dtype, progress)
+                    except (ValueError, TypeError, OverflowError):  # a damaged cell
+                        cursor.execute(sql, params)
+                        rows, damaged = _fetch_checked(cursor, dtype)
+                        _note_damaged(note_problem, damaged, run_batch, key_batch)
                     _split_into(result, rows, run_batch, key_batch, inf_is_nan)
                     progress.check()
                 progress.advance(len(run_batch))
@@ -103,6 +113,44 @@ def _fetch_rows(cursor, dtype: np.dtype, progress: Progress) -> np.ndarray:
             break
         progress.check()
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _fetch_checked(cursor, dtype: np.dtype) -> tuple[np.ndarray, dict[int, int]]:
+    """The rows converted cell by cell, and the number of damaged points per pair code."""
+    converters = [as_int if dtype[name].kind == "i" else as_float for name in dtype.names]
+    value_at = dtype.names.index("value")
+    rows: list[tuple[object, ...]] = []
+    damaged: dict[int, int] = {}
+    for raw in cursor:
+        cells = [convert(cell) for convert, cell in zip(converters, raw, strict=True)]
+        if all(cell is not None for cell in cells):
+            rows.append(tuple(cells))
+            continue
+        pair = int(cells[0]) if "pair" in dtype.names and cells[0] is not None else 0
+        damaged[pair] = damaged.get(pair, 0) + 1
+        missing = [index for index, cell in enumerate(cells) if cell is None]
+        if missing == [value_at]:  # only the value is damaged: keep the point, value unknown
+            cells[value_at] = np.nan
+            rows.append(tuple(cells))
+    return np.array(rows, dtype=dtype), damaged
+
+
+def _note_damaged(
+    note_problem: NoteProblem | None,
+    damaged: dict[int, int],
+    run_batch: Sequence[str],
+    key_batch: Sequence[str],
+) -> None:
+    if note_problem is None:
+        return
+    for code, count in damaged.items():
+        run_id, key = run_batch[code // len(key_batch)], key_batch[code % len(key_batch)]
+        points = "point holds" if count == 1 else "points hold"
+        note_problem(
+            f"history:{run_id}:{key}",
+            f"Run {run_id[:8]}…: {count} {points} text where metric '{key}' stores numbers; "
+            "their values are shown as missing (points without a step or time are left out).",
+        )
 
 
 def _batch_query(

@@ -21,6 +21,7 @@ from flowdeck.core.run_tables import (
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.progress import Progress
 from flowdeck.store.sql import sqlite_arrow
+from flowdeck.store.sql.cells import NoteProblem, float_array, note_damaged_cells, nullable_ints
 
 logger = logging.getLogger(__name__)
 
@@ -93,11 +94,7 @@ def _frame(
     return pd.DataFrame(data)
 
 
-def _nullable_ints(values: list[object]) -> pd.arrays.IntegerArray:
-    return pd.array([None if v is None else int(v) for v in values], dtype="Int64")
-
-
-def _load_runs(conn: sa.Connection, scope: list) -> pd.DataFrame:
+def _load_runs(conn: sa.Connection, scope: list, damaged: list[int]) -> pd.DataFrame:
     r = runs_table.c
     query = sa.select(
         r.run_uuid, r.experiment_id, r.name, r.status, r.user_id,
@@ -106,7 +103,8 @@ def _load_runs(conn: sa.Connection, scope: list) -> pd.DataFrame:
     runs = _frame(_fetch_columns(conn, query), RUN_COLUMNS)
     runs["experiment_id"] = [str(e) for e in runs["experiment_id"]]
     for name in ("start_time", "end_time"):
-        runs[name] = _nullable_ints(list(runs[name]))
+        runs[name], bad = nullable_ints(list(runs[name]))
+        damaged[0] += bad
     return runs
 
 
@@ -116,7 +114,7 @@ def _scoped(table: sa.TableClause, *columns: sa.ColumnElement, scope: list) -> s
     return sa.select(*columns).select_from(join).where(*scope)
 
 
-def _load_latest_metrics(conn: sa.Connection, scope: list) -> pd.DataFrame:
+def _load_latest_metrics(conn: sa.Connection, scope: list, damaged: list[int]) -> pd.DataFrame:
     m = latest_metrics_table.c
     query = _scoped(
         latest_metrics_table, m.run_uuid, m.key, m.value, m.step, m.timestamp, m.is_nan,
@@ -126,15 +124,19 @@ def _load_latest_metrics(conn: sa.Connection, scope: list) -> pd.DataFrame:
     if not run_ids:
         return _frame([], LATEST_METRIC_COLUMNS)
     # NaN is stored as 0 with is_nan set; MLflow's client returns the stored ±max-float for ±inf.
-    value_array = np.array(values, dtype=np.float64)
+    # A damaged (text) value is NaN, never a made-up number.
+    value_array, bad_values = float_array(values)
     value_array[np.array(is_nan, dtype=bool)] = np.nan
+    step_array, bad_steps = nullable_ints(steps)
+    timestamp_array, bad_timestamps = nullable_ints(timestamps)
+    damaged[0] += bad_values + bad_steps + bad_timestamps
     return pd.DataFrame(
         {
             "run_id": _categorical(run_ids),
             "key": _categorical(keys),
             "value": value_array,
-            "step": _nullable_ints(steps),
-            "timestamp": _nullable_ints(timestamps),
+            "step": step_array,
+            "timestamp": timestamp_array,
         }
     )
 
@@ -170,37 +172,47 @@ def load_run_tables(
     view: str,
     sqlite_file: Path | None = None,
     state: TaskState | None = None,
+    note_problem: NoteProblem | None = None,
 ) -> RunTables:
     """The run tables of ``experiment_ids`` in lifecycle ``view`` (active, deleted or all).
 
     A handful of queries, one per table, each filtered by experiment and lifecycle stage in SQL.
     Given the SQLite file behind ``engine``, the big tables are read as Arrow columns instead.
-    ``state`` is checked, and progress reported, after each query.
+    ``state`` is checked, and progress reported, after each query. Numeric cells holding text
+    (a damaged store) are missing values, and ``note_problem`` hears how many there were.
     """
     scope = _run_scope(experiment_ids, view)
     progress = Progress(state, 5, PROGRESS_TEXT)
     progress.check()
+    tables = None
+    if sqlite_file is not None and sqlite_arrow.available():
+        try:
+            tables = sqlite_arrow.load_run_tables_arrow(
+                sqlite_file,
+                _experiment_keys(experiment_ids),
+                VIEW_STAGES[view],
+                progress,
+                note_problem,
+            )
+        except Cancelled:
+            raise
+        except Exception as error:  # noqa: BLE001 - the path below reads every valid store
+            # Expected when another program holds a lock or the file is damaged: the row
+            # path below waits for the lock, or raises the typed error.
+            logger.debug("Arrow read of %s failed (%s); reading row by row", sqlite_file, error)
+            progress.done = 0
     with engine.connect() as conn:
         table_names = set(sa.inspect(conn).get_table_names())
         with_datasets = {"inputs", "datasets", "input_tags"} <= table_names
         progress.total = 5 if with_datasets else 4
-        tables = None
-        if sqlite_file is not None and sqlite_arrow.available():
-            try:
-                tables = sqlite_arrow.load_run_tables_arrow(
-                    sqlite_file, _experiment_keys(experiment_ids), VIEW_STAGES[view], progress
-                )
-            except Cancelled:
-                raise
-            except Exception:  # noqa: BLE001 - the generic path below reads every valid store
-                logger.warning(
-                    "Arrow read of %s failed; reading row by row", sqlite_file, exc_info=True
-                )
-                progress.done = 0
         if tables is None:
-            runs = _load_runs(conn, scope)
+            damaged = [0]
+            runs = _load_runs(conn, scope, damaged)
+            note_damaged_cells(note_problem, "runs", damaged[0])
             progress.advance()
-            metrics = _load_latest_metrics(conn, scope)
+            damaged = [0]
+            metrics = _load_latest_metrics(conn, scope, damaged)
+            note_damaged_cells(note_problem, "latest_metrics", damaged[0])
             progress.advance()
             params = _load_key_values(conn, params_table, scope)
             progress.advance()

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
 
 from flowdeck.core.run_tables import RunTables
 from flowdeck.store.progress import Progress
+from flowdeck.store.sql.cells import NoteProblem, note_damaged_cells
+from flowdeck.store.sql.engine import sqlite_read_uri
 
 # Below this share of all runs, joining on the runs table is cheaper than scanning everything.
 FULL_SCAN_SHARE = 0.5
 NULL_SUFFIX = "__is_null"
+# Per row: how many numeric cells hold text (a damaged store); they are read as NULL.
+DAMAGED = "damaged_cells"
+_IS_NUMBER = "typeof({0}) IN ('integer', 'real')"
 
 # ADBC infers a column's Arrow type from its first rows, so a column that starts with NULLs
 # and holds text later fails. Every column is therefore read with a fixed type and no NULLs,
@@ -36,14 +40,26 @@ def available() -> bool:
     return True
 
 
-def _select(columns: Sequence[tuple[str, str, str, bool]]) -> str:
-    """SELECT list for (expression, alias, kind, nullable) with fixed types and NULL flags."""
+def _select(columns: Sequence[tuple[str, str, str, bool]], checked: Sequence[str] = ()) -> str:
+    """SELECT list for (expression, alias, kind, nullable) with fixed types and NULL flags.
+
+    The ``checked`` numeric columns read text cells as NULL (never as CAST's made-up 0) and
+    count them in a ``damaged_cells`` column.
+    """
     parts = []
     for expression, alias, kind, nullable in columns:
         sql_type, default = _SQL_TYPES[kind]
+        if alias in checked and kind != "text":
+            expression = f"CASE WHEN {_IS_NUMBER.format(expression)} THEN {expression} END"
         parts.append(f"CAST(COALESCE({expression}, {default}) AS {sql_type}) AS {alias}")
         if nullable:
             parts.append(f"({expression} IS NULL) AS {alias}{NULL_SUFFIX}")
+    if checked:
+        by_alias = {alias: expression for expression, alias, _kind, _nullable in columns}
+        damaged = " + ".join(
+            f"(typeof({by_alias[alias]}) IN ('text', 'blob'))" for alias in checked
+        )
+        parts.append(f"({damaged}) AS {DAMAGED}")
     return ", ".join(parts)
 
 
@@ -58,7 +74,8 @@ RUN_SELECT = _select(
         ("r.start_time", "start_time", "int", True),
         ("r.end_time", "end_time", "int", True),
         ("r.lifecycle_stage", "lifecycle_stage", "text", True),
-    ]
+    ],
+    checked=("start_time", "end_time"),
 )
 METRIC_SELECT = _select(
     [
@@ -67,8 +84,15 @@ METRIC_SELECT = _select(
         ("t.value", "value", "real", False),
         ("t.step", "step", "int", True),
         ("t.timestamp", "timestamp", "int", True),
-        ("t.is_nan", "is_nan", "int", False),
-    ]
+        # A value that is text is read as NaN (flagged like a logged NaN).
+        (
+            f"CASE WHEN {_IS_NUMBER.format('t.value')} THEN t.is_nan ELSE 1 END",
+            "is_nan",
+            "int",
+            False,
+        ),
+    ],
+    checked=("value", "step", "timestamp"),
 )
 KEY_VALUE_SELECT = _select(
     [
@@ -84,10 +108,12 @@ def load_run_tables_arrow(
     experiment_ids: Sequence[int],
     stages: Sequence[str],
     progress: Progress | None = None,
+    note_problem: NoteProblem | None = None,
 ) -> RunTables:
     """Runs, latest metrics, params and tags of the runs in scope, read-only (``mode=ro``).
 
     ``progress`` advances (and checks for cancellation) after each of the four tables.
+    Numeric cells holding text are missing values; ``note_problem`` hears how many.
     """
     progress = progress or Progress(None, 4, "")
     import adbc_driver_sqlite.dbapi as adbc
@@ -96,7 +122,7 @@ def load_run_tables_arrow(
     ids = ",".join(str(int(e)) for e in experiment_ids) or "NULL"
     in_stages = ",".join(f"'{stage}'" for stage in stages if stage in ("active", "deleted"))
     scope = f"r.experiment_id IN ({ids}) AND r.lifecycle_stage IN ({in_stages})"
-    connection = adbc.connect(f"file:{quote(str(path))}?mode=ro")
+    connection = adbc.connect(sqlite_read_uri(path))
     try:
 
         def query(sql: str) -> pd.DataFrame | object:
@@ -125,6 +151,8 @@ def load_run_tables_arrow(
 
         metrics = per_run("latest_metrics", METRIC_SELECT)
         progress.advance()
+        runs = _drop_damaged(runs, "runs", note_problem)
+        metrics = _drop_damaged(metrics, "latest_metrics", note_problem)
         params = per_run("params", KEY_VALUE_SELECT)
         progress.advance()
         tags = per_run("tags", KEY_VALUE_SELECT)
@@ -137,6 +165,17 @@ def load_run_tables_arrow(
         params=_coded_frame(params, ["run_id", "key", "value"]),
         tags=_coded_frame(tags, ["run_id", "key", "value"]),
     )
+
+
+def _drop_damaged(table, name: str, note_problem: NoteProblem | None):  # pyarrow.Table | None
+    """The table without its ``damaged_cells`` column, whose total goes to ``note_problem``."""
+    if table is None:
+        return None
+    import pyarrow.compute as pc
+
+    damaged = pc.sum(table[DAMAGED]).as_py() if table.num_rows else 0
+    note_damaged_cells(note_problem, name, int(damaged or 0))
+    return table.drop_columns([DAMAGED])
 
 
 def _restore_nulls(frame: pd.DataFrame, as_object: Sequence[str] = ()) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from flowdeck.core.entities import ArtifactEntry, LoggedModel, RunDetail
-from flowdeck.core.errors import InvalidFilter, NotFound
+from flowdeck.core.errors import FlowdeckError, InvalidFilter, NotFound, StoreTimeout
 from flowdeck.core.task_state import TaskState, check
 from flowdeck.store import artifacts
 from flowdeck.store.base import (
@@ -28,11 +28,15 @@ from flowdeck.store.base import (
     Store,
 )
 from flowdeck.store.locations import sqlite_path
+from flowdeck.store.read_guard import guard_reads, os_error
 from flowdeck.store.sql.detail import read_run
 from flowdeck.store.sql.engine import (
     client_uri,
     create_read_engine,
     display_name,
+    driver_errors,
+    sqlite_state,
+    translate_error,
     translated_errors,
 )
 from flowdeck.store.sql.experiments import read_experiments
@@ -42,6 +46,10 @@ from flowdeck.store.sql.registry import SqlRegistryMixin
 from flowdeck.store.sql.schema import SqlSchema, read_schema, table_of
 from flowdeck.store.sql.summaries import read_metric_summaries
 from flowdeck.store.sql.traces import SqlTracesMixin
+
+# Reads of a quiet WAL-mode SQLite file are repeated this often when a writer changed the
+# file during the read (see ``engine.sqlite_read_uri``), then give up with a typed error.
+READ_ATTEMPTS = 3
 
 
 class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
@@ -55,6 +63,7 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
         self._engine: Engine | None = None
         self._schema: SqlSchema | None = None
         self._lock = threading.Lock()
+        self._problems: dict[str, str] = {}
 
     # --- connection -------------------------------------------------------------------------
 
@@ -75,6 +84,15 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
                 with translated_errors(self._uri):
                     self._schema = read_schema(engine, self.display_name)
             return self._schema
+
+    @property
+    def problems(self) -> list[str]:
+        """What was read as missing because the database is damaged, in plain words."""
+        return list(dict.fromkeys(self._problems.values()))
+
+    def note_problem(self, where: str, text: str) -> None:
+        """Record a problem once per ``where`` (a later note on the same place replaces it)."""
+        self._problems[where] = text
 
     def close(self) -> None:
         with self._lock:
@@ -133,13 +151,19 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
         state: TaskState | None = None,
     ) -> pd.DataFrame:
         _check_view(view)
+        from flowdeck.core.like_match import RULES_BY_DIALECT, SQLITE
+        from flowdeck.core.run_filter import parse_run_filter
         from flowdeck.core.runs_frame import build_runs_frame
         from flowdeck.store.sql.run_tables import load_run_tables
 
+        parse_run_filter(filter_string)  # a bad filter fails before reading
         ids = [str(experiment_id) for experiment_id in experiment_ids]
-        tables = self._read(load_run_tables, ids, view, self._sqlite_file, state)
+        tables = self._read(load_run_tables, ids, view, self._sqlite_file, state, self.note_problem)
         check(state)
-        return build_runs_frame(tables, filter_string, order_by, max_results)
+        rules = RULES_BY_DIALECT.get(self.engine.dialect.name, SQLITE)
+        return build_runs_frame(
+            tables, filter_string, order_by, max_results, rules=rules, state=state
+        )
 
     def metric_history(
         self,
@@ -148,7 +172,8 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
         *,
         state: TaskState | None = None,
     ) -> dict[tuple[str, str], np.ndarray]:
-        return self._read(read_metric_history, run_ids, keys, state)
+        run_ids, keys = list(run_ids), list(keys)  # a retried read iterates them again
+        return self._read(read_metric_history, run_ids, keys, state, self.note_problem)
 
     def metric_summaries(
         self,
@@ -157,10 +182,11 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
         *,
         state: TaskState | None = None,
     ) -> pd.DataFrame:
-        return self._read(read_metric_summaries, run_ids, keys, state)
+        run_ids, keys = list(run_ids), None if keys is None else list(keys)
+        return self._read(read_metric_summaries, run_ids, keys, state, self.note_problem)
 
     def run(self, run_id: str) -> RunDetail:
-        return self._read(read_run, self.schema, str(run_id))
+        return self._read(read_run, self.schema, str(run_id), self.note_problem)
 
     def logged_models(
         self,
@@ -249,17 +275,57 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
         return path.resolve().parent if path is not None else None
 
     def _read(self, reader, *args):
-        """Run ``reader(engine, *args)``, turning driver errors into typed, readable errors."""
+        """Run ``reader(engine, *args)``, turning driver errors into typed, readable errors.
+
+        A read of a quiet WAL-mode SQLite file that a writer changed meanwhile is repeated.
+        """
         engine = self.engine
-        with translated_errors(self._uri):
-            return reader(engine, *args)
+        for _attempt in range(READ_ATTEMPTS):
+            before = self._file_state()
+            with translated_errors(self._uri):
+                result = reader(engine, *args)
+            if _unchanged(before, self._file_state()):
+                return result
+        raise self._kept_changing()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         """A read connection whose driver errors surface as typed, readable errors."""
         engine = self.engine
+        before = self._file_state()
         with translated_errors(self._uri), engine.connect() as connection:
             yield connection
+        if not _unchanged(before, self._file_state()):
+            raise self._kept_changing()
+
+    def _file_state(self) -> tuple[bool, int, int, int] | None:
+        path = self._sqlite_file
+        return None if path is None else sqlite_state(path)
+
+    def _kept_changing(self) -> StoreTimeout:
+        return StoreTimeout(
+            f"{self.display_name} was being written by another program while Flowdeck read "
+            "it; try again in a moment."
+        )
+
+
+def _unchanged(
+    before: tuple[bool, int, int, int] | None, after: tuple[bool, int, int, int] | None
+) -> bool:
+    """Whether a read can be trusted: a WAL file was there throughout (SQLite's own locking
+    then kept the read consistent), or the database file did not change at all."""
+    if before is None or after is None:
+        return True
+    return (before[0] and after[0]) or before == after
+
+
+def _translate(store: SqlStore, error: Exception) -> FlowdeckError | None:
+    """The typed error for a driver or file failure; None for anything else (a bug)."""
+    if isinstance(error, driver_errors()):
+        return translate_error(error, store._uri)
+    if isinstance(error, OSError):
+        return os_error(error, store.display_name)
+    return None
 
 
 def _check_view(view: str) -> None:
@@ -270,3 +336,6 @@ def _check_view(view: str) -> None:
 def _overrides(store: Store, method: str) -> bool:
     """True when a mixin implements ``method`` (instead of the base class's Unsupported)."""
     return getattr(type(store), method) is not getattr(Store, method)
+
+
+guard_reads(SqlStore, _translate)

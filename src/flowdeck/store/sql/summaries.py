@@ -6,12 +6,13 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, bindparam, false, func, select
+from sqlalchemy import and_, bindparam, case, false, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import SUMMARY_COLUMNS
 from flowdeck.store.progress import Progress
+from flowdeck.store.sql.cells import NoteProblem, float_array, is_damaged, nullable_ints
 from flowdeck.store.sql.history import STORED_INFINITY
 from flowdeck.store.sql.schema import chunks, table_of
 
@@ -25,10 +26,13 @@ def read_metric_summaries(
     run_ids: Iterable[str],
     keys: Iterable[str] | None,
     state: TaskState | None = None,
+    note_problem: NoteProblem | None = None,
 ) -> pd.DataFrame:
     """last / min / max / step of min and max / count for every logged (run, key) pair.
 
-    ``state`` is checked before each query; progress counts the runs summarised.
+    ``state`` is checked before each query; progress counts the runs summarised. Points whose
+    value is text (a damaged store) are left out of min, max and count, a damaged latest value
+    is NaN, and ``note_problem`` hears about both.
     """
     runs = list(dict.fromkeys(str(run_id) for run_id in run_ids))
     key_list = None if keys is None else list(dict.fromkeys(str(key) for key in keys))
@@ -38,9 +42,11 @@ def read_metric_summaries(
     if runs and key_list != []:
         with engine.connect() as connection:
             for run_batch in chunks(runs, RUNS_PER_QUERY):
-                latest_frames.append(_latest(connection, list(run_batch), key_list))
+                latest = _latest(connection, list(run_batch), key_list, note_problem)
+                latest_frames.append(latest)
                 progress.check()
-                aggregate_frames.append(_aggregates(connection, list(run_batch), key_list))
+                aggregates = _aggregates(connection, list(run_batch), key_list, note_problem)
+                aggregate_frames.append(aggregates)
                 progress.advance(len(run_batch))
     if not latest_frames:
         return _empty()
@@ -50,7 +56,7 @@ def read_metric_summaries(
     for name in ("last", "min", "max"):
         frame[name] = _restore_infinity(frame[name].astype(np.float64))
     for name in ("min_step", "max_step"):
-        frame[name] = frame[name].astype("Int64")
+        frame[name] = nullable_ints(list(frame[name]))[0]  # a damaged step is <NA>
     frame["count"] = frame["count"].fillna(0).astype(np.int64)
     frame["run_id"] = frame["run_id"].astype(object)
     frame["key"] = frame["key"].astype(object)
@@ -60,7 +66,12 @@ def read_metric_summaries(
     return frame[SUMMARY_COLUMNS].reset_index(drop=True)
 
 
-def _latest(connection: Connection, runs: list[str], keys: list[str] | None) -> pd.DataFrame:
+def _latest(
+    connection: Connection,
+    runs: list[str],
+    keys: list[str] | None,
+    note_problem: NoteProblem | None,
+) -> pd.DataFrame:
     latest = table_of("latest_metrics", *_METRIC_COLUMNS)
     query = select(latest.c.run_uuid, latest.c.key, latest.c.value, latest.c.is_nan).where(
         latest.c.run_uuid.in_(bindparam("runs", expanding=True))
@@ -73,13 +84,29 @@ def _latest(connection: Connection, runs: list[str], keys: list[str] | None) -> 
         tuple(row) for row in connection.execute(query, params)
     ]  # Row objects are slow in pandas
     frame = pd.DataFrame(rows, columns=["run_id", "key", "last", "is_nan"])
-    frame["last"] = frame["last"].astype(np.float64)
+    if note_problem is not None:
+        for run_id, key, value, _is_nan in rows:
+            if is_damaged(value):
+                note_problem(
+                    f"latest:{run_id}:{key}",
+                    f"Run {run_id[:8]}…: the latest value of metric '{key}' is text, not a "
+                    "number; shown as missing.",
+                )
+    frame["last"] = float_array(list(frame["last"]))[0]
     frame.loc[frame["is_nan"].astype(bool), "last"] = np.nan
     return frame.drop(columns="is_nan")
 
 
-def _aggregates(connection: Connection, runs: list[str], keys: list[str] | None) -> pd.DataFrame:
+def _aggregates(
+    connection: Connection,
+    runs: list[str],
+    keys: list[str] | None,
+    note_problem: NoteProblem | None,
+) -> pd.DataFrame:
     metrics = table_of("metrics", *_METRIC_COLUMNS)
+    number = metrics.c.value
+    if connection.dialect.name == "sqlite":  # SQLite keeps text a damaged REAL cell holds
+        number = case((func.typeof(metrics.c.value).in_(("integer", "real")), metrics.c.value))
     conditions = [
         metrics.c.run_uuid.in_(bindparam("runs", expanding=True)),
         metrics.c.is_nan == false(),
@@ -92,9 +119,10 @@ def _aggregates(connection: Connection, runs: list[str], keys: list[str] | None)
         select(
             metrics.c.run_uuid,
             metrics.c.key,
-            func.min(metrics.c.value).label("min_value"),
-            func.max(metrics.c.value).label("max_value"),
-            func.count().label("point_count"),
+            func.min(number).label("min_value"),
+            func.max(number).label("max_value"),
+            func.count(number).label("point_count"),
+            (func.count() - func.count(number)).label("damaged"),
         )
         .where(*conditions)
         .group_by(metrics.c.run_uuid, metrics.c.key)
@@ -124,11 +152,21 @@ def _aggregates(connection: Connection, runs: list[str], keys: list[str] | None)
         step_of("min_value"),
         step_of("max_value"),
         grouped.c.point_count,
+        grouped.c.damaged,
     )
     rows = [tuple(row) for row in connection.execute(query, params)]
-    return pd.DataFrame(
-        rows, columns=["run_id", "key", "min", "max", "min_step", "max_step", "count"]
+    frame = pd.DataFrame(
+        rows, columns=["run_id", "key", "min", "max", "min_step", "max_step", "count", "damaged"]
     )
+    for run_id, key, damaged in zip(frame["run_id"], frame["key"], frame["damaged"], strict=True):
+        if damaged and note_problem is not None:
+            points = "point holds" if damaged == 1 else "points hold"
+            note_problem(
+                f"history:{run_id}:{key}",
+                f"Run {run_id[:8]}…: {damaged} {points} text where metric '{key}' stores "
+                "numbers; left out of its summary.",
+            )
+    return frame.drop(columns="damaged")
 
 
 def _restore_infinity(values: pd.Series) -> pd.Series:
