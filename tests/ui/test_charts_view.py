@@ -398,3 +398,52 @@ def test_a_store_broken_after_opening_gives_a_plain_message(qtbot, window, chart
     assert window.charts.pages.currentWidget() is window.charts.text
     assert "database" in text.lower() and "Traceback" not in text and "bug" not in text, text
     assert copy.read_bytes() == b"this is no longer a database" * 100  # left as it was
+
+
+def test_many_runs_are_a_few_plot_items_that_still_name_each_run(qtbot, window, chart_store):
+    import pyqtgraph as pg
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtWidgets import QToolTip
+
+    from flowdeck.ui.charts.metric_chart import LEAD
+
+    open_experiment(qtbot, window, chart_store, "many")
+    pane = window.runs
+    pane.group_combo.setCurrentIndex(pane.group_combo.findText("Flat list"))
+    pane.group_combo.activated.emit(pane.group_combo.currentIndex())
+    chart_all(qtbot, window)
+    chart = window.charts.charts["m0"]
+    curves = [i for i in chart.getPlotItem().vb.addedItems if isinstance(i, pg.PlotCurveItem)]
+    table = window.runs.model.table()
+    palette = set(table.colours)  # one item per colour of the table's palette, not per run
+    assert len(chart.run_ids()) == MANY_RUNS and len(palette) < MANY_RUNS / 10
+    assert len([item for item in curves if item.isVisible()]) == len(palette)
+    assert len(curves) < MANY_RUNS / 4  # hidden per-run items are not kept around either
+    assert sum(len(item.getData()[0]) for item in chart.bundle_items()) == MANY_RUNS * 5
+    assert {item.opts["pen"].color().name() for item in chart.bundle_items()} == palette
+
+    run_7 = run_id_named(window, "run-007")  # m0 of run n at step s is n + s: (2, 9) is run 7's
+    vb = chart.getPlotItem().vb
+    vb.setRange(xRange=(1.5, 2.5), yRange=(8.5, 9.5), padding=0)
+    on_curve = vb.mapViewToScene(QPointF(2.0, 9.0))
+    assert chart.run_at(on_curve) == run_7
+    assert chart.run_at(vb.mapViewToScene(QPointF(2.0, 9.45))) is None  # between two runs
+    chart.scene().sigMouseMoved.emit(QPointF(on_curve))  # hovering names it first
+    assert QToolTip.text().split("\n")[1].startswith(f"{LEAD}run-007: 9")
+    qtbot.mouseClick(chart.viewport(), Qt.MouseButton.LeftButton, pos=chart.mapFromScene(on_curve))
+    qtbot.waitUntil(lambda: window.runs.selected_run_ids() == [run_7], timeout=5000)
+
+    window.charts.highlight(run_7)  # as when the mouse is over its row
+    assert chart._lead.isVisible() and chart._lead.opts["pen"].widthF() == 3.0
+    np.testing.assert_array_equal(chart._lead.getData()[1], [7.0, 8.0, 9.0, 10.0, 11.0])
+    chart.set_hidden({run_7})
+    assert not chart._lead.isVisible()
+    assert sum(len(item.getData()[0]) for item in chart.bundle_items()) == (MANY_RUNS - 1) * 5
+    assert chart.run_at(on_curve) is None
+    chart.set_hidden(set())
+
+    window.charts.toolbar.smoothing.setValue(50)  # the raw curves stay behind, faint, bundled too
+    raw = [item for item in chart.bundle_items() if item.zValue() < 0]
+    assert len(raw) == len(palette) and len(chart.bundle_items()) == 2 * len(palette)
+    window.charts.toolbar.smoothing.setValue(0)
+    assert not [item for item in chart.bundle_items() if item.zValue() < 0]

@@ -357,7 +357,8 @@ def test_version_artifacts_tab_browses_its_files(qtbot, shell, store, written) -
     view = from_run.artifacts
     assert view is not None and view.run_id == written.run_ids[0]
     qtbot.waitUntil(lambda: view.current_path() == "model", timeout=20000)
-    assert [e.path for e in view.model.entries("model") or ()] == ["model/MLmodel"]
+    qtbot.waitUntil(lambda: view.model.entries("model") is not None, timeout=20000)
+    assert [e.path for e in view.model.entries("model")] == ["model/MLmodel"]
 
     logged = opened(qtbot, shell, store, f"model/{MODEL}/3")  # models:/m-… (MLflow 3)
     logged.tabs.setCurrentWidget(logged.artifacts_tab)

@@ -37,3 +37,8 @@ def first_line(text: str | None) -> str:
 
 def short_id(identifier: str) -> str:
     return identifier[:8]
+
+
+def capped(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the last one an ellipsis when anything was cut."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"

@@ -13,26 +13,37 @@ from PySide6.QtWidgets import QApplication, QMenu, QSizePolicy, QToolTip, QWidge
 from flowdeck.core.chart_axes import log_safe, robust_range
 from flowdeck.core.chart_export import ChartCurve
 from flowdeck.core.chart_groups import GroupBand
+from flowdeck.core.curve_hit import nearest_curve
 from flowdeck.core.decimate import decimate_minmax, nonfinite_points
 from flowdeck.core.smoothing import ema
+from flowdeck.ui.charts.curve_bundle import CurveBundle
 from flowdeck.ui.charts.log_axis import MetricAxis
 from flowdeck.ui.charts.options import X_LABELS, ChartOptions, CurveData
 from flowdeck.ui.runs.decorations import escaped_tooltip
 
-LEGEND_MAX_RUNS = 12
+LEGEND_MAX_RUNS = 12  # more runs than this: no legend, and one bundle draws them all
 TOOLTIP_MAX_RUNS = 25
 MIN_COLUMNS = 200
 FEW_POINTS = 3  # curves this short also get a dot per point
 CHART_HEIGHT = 250
 CHART_WIDTH_HINT = 400
+HIT_PIXELS = 6  # a click or hover this close to a curve is on its run
+LEAD = "\u25b8 "  # marks the run under the pointer in the crosshair tooltip
+_NO_POINTS = np.zeros(0)
 
 
 class _Curve:
-    """A run's curve in one chart: its full data, the shown y and its plot items."""
+    """A run's curve in one chart: its full data, the shown y and what is drawn of it.
 
-    def __init__(self, data: CurveData, item: pg.PlotCurveItem) -> None:
+    With up to LEGEND_MAX_RUNS runs each curve has plot items of its own (and a legend entry);
+    with more, ``item`` is None and the chart's bundle draws ``drawn`` with the others."""
+
+    def __init__(self, data: CurveData, item: pg.PlotCurveItem | None) -> None:
         self.data = data
         self.item = item  # the shown (maybe smoothed) curve
+        self.visible = True
+        self.drawn: tuple[np.ndarray, np.ndarray] = (_NO_POINTS, _NO_POINTS)  # decimated x, y
+        self.raw_drawn: tuple[np.ndarray, np.ndarray] = (_NO_POINTS, _NO_POINTS)
         self.raw: pg.PlotCurveItem | None = None  # the raw curve, faint behind a smoothed one
         self.shown_y = data.y  # log10 of the values on a log axis
         self.raw_y = data.y
@@ -70,6 +81,14 @@ class MetricChart(pg.PlotWidget):
         plot.addItem(self._points)
         self._pool: list[pg.PlotCurveItem] = []
         self._raw_pool: list[pg.PlotCurveItem] = []
+        self._bundled = False  # many runs: drawn by the bundles below, not one item each
+        vb = plot.vb
+        self._bundle = CurveBundle(vb, self._thin_pen, clicked=self._bundle_clicked)
+        self._raw_bundle = CurveBundle(vb, lambda colour: pg.mkPen(_faint(colour), width=1), -1)
+        self._lead = pg.PlotCurveItem(connect="finite")  # the highlighted run, over the bundle
+        self._lead.setZValue(10)
+        self._lead.hide()
+        vb.addItem(self._lead)
         self._crosshair = pg.InfiniteLine(angle=90, movable=False)
         self._crosshair.setPen(pg.mkPen(QColor(128, 128, 128, 160), width=1))
         self._crosshair.hide()
@@ -92,24 +111,30 @@ class MetricChart(pg.PlotWidget):
     ) -> None:
         """Show these runs' curves (replacing the others); ``keep_view`` keeps zoom and pan.
 
-        Plot items are pooled and reused: creating and adding a pyqtgraph item costs about a
-        millisecond, and a chart of 100 runs is redrawn on every change of the selection."""
+        A few runs get a pooled plot item each (creating one costs about a millisecond) and a
+        legend entry; more runs are drawn by one bundle of a few items (see CurveBundle)."""
         vb = self.getPlotItem().vb
         kept = (vb.viewRange(), vb.autoRangeEnabled()) if keep_view else None
         self.legend.clear()
-        self.reserve(len(curves))
-        for item in self._pool[len(curves) :]:
+        named = len(curves) <= LEGEND_MAX_RUNS
+        self._bundled = not named
+        own_items = 0 if self._bundled else len(curves)
+        self.reserve(own_items)
+        for item in self._pool[own_items:]:
             item.hide()
         for raw in self._raw_pool:
             raw.hide()
+        self._bundle.clear()
+        self._raw_bundle.clear()
+        self._lead.hide()
         self._curves = {}
-        named = len(curves) <= LEGEND_MAX_RUNS
-        for data, item in zip(curves, self._pool, strict=False):
-            item.setPen(self._pen(data, False))
-            item.setZValue(0)
-            item.setVisible(True)
+        for index, data in enumerate(curves):
+            item = None if self._bundled else self._pool[index]
             self._curves[data.run_id] = _Curve(data, item)
-            if named:
+            if item is not None:
+                item.setPen(self._pen(data, False))
+                item.setZValue(0)
+                item.setVisible(True)
                 self.legend.addItem(item, html.escape(data.name))
         self._highlighted = None
         self.legend.setVisible(named and bool(curves))
@@ -123,8 +148,9 @@ class MetricChart(pg.PlotWidget):
             self._redecimate()
 
     def reserve(self, count: int) -> None:
-        """Have ``count`` curve items ready (hidden), so drawing that many runs makes none."""
-        while len(self._pool) < count:
+        """Have the curve items for ``count`` runs ready (hidden), so drawing them makes none
+        (more than LEGEND_MAX_RUNS runs share the bundle's items)."""
+        while len(self._pool) < min(count, LEGEND_MAX_RUNS):
             item = self._new_item()
             item.setClickable(True, width=8)
             item.sigClicked.connect(self._curve_clicked)
@@ -139,6 +165,8 @@ class MetricChart(pg.PlotWidget):
 
     def _attach_raw_curves(self) -> None:
         """Give every curve its faint raw companion (made only once smoothing is on)."""
+        if self._bundled:
+            return  # the raw bundle draws them
         while len(self._raw_pool) < len(self._curves):
             item = self._new_item()
             item.setZValue(-1)
@@ -165,7 +193,7 @@ class MetricChart(pg.PlotWidget):
                 curve.raw_y = raw_y
                 curve.shown_y = ema(raw_y, options.smoothing) if options.smoothing > 0 else raw_y
                 curve.whole = False
-                self._show_raw(curve, curve.item.isVisible())
+                self._show_raw(curve, curve.visible)
         self._redecimate(full_range=True)
         self._place_points()
         plot.enableAutoRange(x=True, y=not options.ignore_outliers)
@@ -210,9 +238,12 @@ class MetricChart(pg.PlotWidget):
     def set_hidden(self, hidden: set[str]) -> None:
         """Hide these runs' curves (the legend and the other charts stay in step)."""
         for run_id, curve in self._curves.items():
-            visible = run_id not in hidden
-            curve.item.setVisible(visible)
-            self._show_raw(curve, visible)
+            curve.visible = run_id not in hidden
+            if curve.item is not None:
+                curve.item.setVisible(curve.visible)
+            self._show_raw(curve, curve.visible)
+        if self._bundled:
+            self._draw_bundles()
         self._place_points()
         self._place_markers()
 
@@ -220,11 +251,12 @@ class MetricChart(pg.PlotWidget):
         """Draw ``run_id``'s curve thicker and on top (None: no highlight)."""
         for key in {self._highlighted, run_id} - {None}:
             curve = self._curves.get(key)
-            if curve is not None:
+            if curve is not None and curve.item is not None:
                 on = key == run_id
                 curve.item.setPen(self._pen(curve.data, on))
                 curve.item.setZValue(10 if on else 0)
         self._highlighted = run_id
+        self._draw_lead()
 
     def export_curves(self) -> list[ChartCurve]:
         """The raw data behind the chart (what a CSV export writes)."""
@@ -257,16 +289,41 @@ class MetricChart(pg.PlotWidget):
         if bounds is None:
             return
         x_min, x_max = bounds
+        changed = False
         for curve in self._curves.values():
             x = curve.data.x
             if curve.whole and len(x) <= 2 * columns:
                 continue  # short curves are drawn whole once; setData again would repaint
             xs, ys = decimate_minmax(x, curve.shown_y, x_min, x_max, columns)
-            curve.item.setData(xs, ys)
+            curve.drawn, changed = (xs, ys), True
+            if curve.item is not None:
+                curve.item.setData(xs, ys)
             curve.whole = len(xs) == len(x) and self.options.smoothing == 0
-            if self.options.smoothing > 0 and curve.raw is not None:
-                rx, ry = decimate_minmax(x, curve.raw_y, x_min, x_max, columns)
-                curve.raw.setData(rx, ry)
+            if self.options.smoothing > 0 and (self._bundled or curve.raw is not None):
+                curve.raw_drawn = decimate_minmax(x, curve.raw_y, x_min, x_max, columns)
+                if curve.raw is not None:
+                    curve.raw.setData(*curve.raw_drawn)
+        if changed and self._bundled:
+            self._draw_bundles()
+
+    def _draw_bundles(self) -> None:
+        """Many runs: every visible curve into the bundle (and the raw bundle when smoothed)."""
+        shown = [curve for curve in self._curves.values() if curve.visible]
+        self._bundle.set_curves([(curve.data.colour, *curve.drawn) for curve in shown])
+        smoothed = self.options.smoothing > 0
+        raw = [(curve.data.colour, *curve.raw_drawn) for curve in shown] if smoothed else []
+        self._raw_bundle.set_curves(raw)
+        self._draw_lead()
+
+    def _draw_lead(self) -> None:
+        """Many runs: the highlighted run's curve drawn again, thick, over the bundle."""
+        curve = self._curves.get(self._highlighted) if self._highlighted else None
+        if not self._bundled or curve is None or not curve.visible:
+            self._lead.hide()
+            return
+        self._lead.setPen(self._pen(curve.data, True))
+        self._lead.setData(*curve.drawn)
+        self._lead.show()
 
     def _x_bounds(self) -> tuple[float, float] | None:
         lows = [c.data.x[0] for c in self._curves.values() if len(c.data.x)]
@@ -290,7 +347,7 @@ class MetricChart(pg.PlotWidget):
         spots = []
         for run_id, curve in self._curves.items():
             found = curve.nonfinite
-            if not curve.item.isVisible() or not any(len(xs) for xs, _i in found.values()):
+            if not curve.visible or not any(len(xs) for xs, _i in found.values()):
                 continue
             brush = pg.mkBrush(curve.data.colour)
             for kind, symbol, y in (("+inf", "t1", y1), ("-inf", "t", y0), ("nan", "x", y0)):
@@ -309,7 +366,7 @@ class MetricChart(pg.PlotWidget):
             {"pos": (float(x), float(y)), "brush": brushes.setdefault(c, pg.mkBrush(c))}
             for curve in self._curves.values()
             if (c := curve.data.colour)
-            if curve.item.isVisible() and len(curve.data.x) <= FEW_POINTS
+            if curve.visible and len(curve.data.x) <= FEW_POINTS
             for x, y in zip(curve.data.x, curve.shown_y, strict=True)
             if np.isfinite(y)
         ]
@@ -317,6 +374,30 @@ class MetricChart(pg.PlotWidget):
 
     def _pen(self, data: CurveData, highlighted: bool) -> pg.QtGui.QPen:
         return pg.mkPen(data.colour, width=3.0 if highlighted else 1.5)
+
+    def _thin_pen(self, colour: str) -> pg.QtGui.QPen:
+        return pg.mkPen(colour, width=1.5)
+
+    def bundle_items(self) -> list[pg.PlotCurveItem]:
+        """The plot items drawing many runs' curves (none while each run has its own item)."""
+        return self._bundle.items() + self._raw_bundle.items()
+
+    def run_at(self, scene_position: QPointF) -> str | None:
+        """The visible run whose curve passes within HIT_PIXELS of this point of the scene."""
+        vb = self.getPlotItem().vb
+        (x0, x1), (y0, y1) = vb.viewRange()
+        if x1 <= x0 or y1 <= y0:
+            return None
+        point = vb.mapSceneToView(scene_position)
+        shown = [curve for curve in self._curves.values() if curve.visible]
+        scale = (vb.width() / (x1 - x0), vb.height() / (y1 - y0))
+        found = nearest_curve([c.drawn for c in shown], point.x(), point.y(), scale, HIT_PIXELS)
+        return None if found is None else shown[found].data.run_id
+
+    def _bundle_clicked(self, event: object) -> None:
+        run_id = self.run_at(event.scenePos())  # type: ignore[attr-defined]
+        if run_id is not None:
+            self.run_clicked.emit(run_id)
 
     def _run_of_item(self, item: object) -> str | None:
         return next((run_id for run_id, c in self._curves.items() if c.item is item), None)
@@ -329,9 +410,9 @@ class MetricChart(pg.PlotWidget):
     def _legend_clicked(self, item: object) -> None:
         run_id = self._run_of_item(item)
         curve = self._curves.get(run_id) if run_id is not None else None
-        if curve is None:
+        if curve is None or curve.item is None:
             return
-        visible = curve.item.isVisible()
+        visible = curve.visible = curve.item.isVisible()
         self._show_raw(curve, visible)
         self._place_points()
         self.run_visibility_changed.emit(run_id, visible)
@@ -340,15 +421,18 @@ class MetricChart(pg.PlotWidget):
 
     def values_at(self, x: float) -> list[tuple[str, float, float]]:
         """(run name, x, raw value) of each visible run's point nearest to ``x``."""
+        return [(name, at, value) for _run_id, name, at, value in self._values_at(x)]
+
+    def _values_at(self, x: float) -> list[tuple[str, str, float, float]]:
         rows = []
-        for curve in self._curves.values():
+        for run_id, curve in self._curves.items():
             xs = curve.data.x
-            if not curve.item.isVisible() or not len(xs):
+            if not curve.visible or not len(xs):
                 continue
             index = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
             if index > 0 and abs(xs[index - 1] - x) <= abs(xs[index] - x):
                 index -= 1
-            rows.append((curve.data.name, float(xs[index]), float(curve.data.y[index])))
+            rows.append((run_id, curve.data.name, float(xs[index]), float(curve.data.y[index])))
         return rows
 
     def _mouse_moved(self, position: QPointF) -> None:
@@ -359,10 +443,15 @@ class MetricChart(pg.PlotWidget):
         x = vb.mapSceneToView(position).x()
         self._crosshair.setPos(x)
         self._crosshair.show()
-        rows = self.values_at(x)[:TOOLTIP_MAX_RUNS]
+        rows = self._values_at(x)
         if rows and QApplication.instance() is not None:
+            near = self.run_at(position)
+            rows.sort(key=lambda row: row[0] != near)  # the run under the pointer first
             lines = [f"{self.metric_key} at {X_LABELS.get(self.options.x_mode, 'x')} ≈ {x:.6g}"]
-            lines += [f"{name}: {value:.6g}" for name, _x, value in rows]
+            lines += [
+                f"{LEAD if run_id == near else ''}{name}: {value:.6g}"
+                for run_id, name, _x, value in rows[:TOOLTIP_MAX_RUNS]
+            ]
             QToolTip.showText(QCursor.pos(), escaped_tooltip("\n".join(lines)), self)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override

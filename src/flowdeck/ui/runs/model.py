@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QFont
 from flowdeck.core.runs_table import SWATCH, RunsTable
 from flowdeck.core.runs_table_columns import Column, ColumnSpec
 from flowdeck.core.runs_table_tree import RunGroup, RunTree
+from flowdeck.core.text_format import capped
 from flowdeck.ui.runs.decorations import escaped_tooltip, status_icon
 
 FLAT = "flat"
@@ -21,6 +22,10 @@ MODES = (FLAT, TREE, GROUPED)
 
 # internalId of an index: table row + 1 for a run, GROUP_BASE + n for the n-th group.
 GROUP_BASE = 1 << 48
+# A cell shows at most this much (a 10,000-character run name elided on every paint is slow);
+# its tooltip a little more, and the table's arrays (CSV export, sorting) keep all of it.
+CELL_CHARS = 500
+TOOLTIP_CHARS = 2_000
 
 _DISPLAY = Qt.ItemDataRole.DisplayRole.value
 _DECORATION = Qt.ItemDataRole.DecorationRole.value
@@ -267,7 +272,8 @@ class RunsTreeModel(QAbstractItemModel):
             return self._group_data(node - GROUP_BASE, column, index.column(), role)
         row = node - 1
         if role == _DISPLAY:
-            return column.display[row]
+            text = column.display[row]
+            return text if len(text) <= CELL_CHARS else capped(text, CELL_CHARS)
         if role == _ALIGNMENT:
             return _RIGHT if column.spec.numeric else _LEFT
         if role == _DECORATION:
@@ -277,7 +283,7 @@ class RunsTreeModel(QAbstractItemModel):
                 return status_icon(column.display[row])
             return None
         if role == _TOOLTIP:
-            return escaped_tooltip(column.full_text(row))
+            return escaped_tooltip(capped(column.full_text(row), TOOLTIP_CHARS))
         if role == self.RunIdRole:
             return self._table.run_ids[row]
         if role == self.ColumnIdRole:

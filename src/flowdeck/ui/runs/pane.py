@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QStackedWidget,
     QToolButton,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +38,7 @@ from flowdeck.ui.runs.column_layout import ColumnLayout, experiment_key
 from flowdeck.ui.runs.filter_bar import FilterBar
 from flowdeck.ui.runs.loading import RunsLoad, load_runs
 from flowdeck.ui.runs.model import FLAT, GROUPED, TREE, RunsTreeModel
+from flowdeck.ui.runs.view import RunsView
 from flowdeck.ui.settings import Settings
 from flowdeck.ui.tasks import TaskHandle, TaskRunner
 
@@ -84,7 +84,7 @@ class RunsPane(QWidget):
     def _build(self) -> None:
         self.filter_bar = FilterBar(self, self.settings)
         self.model = RunsTreeModel(parent=self)
-        self.view = QTreeView(self)
+        self.view = RunsView(self)
         self.view.setModel(self.model)
         self.columns = ColumnLayout(self.view, self.model, self.settings)
         self.view.setUniformRowHeights(True)
@@ -278,7 +278,7 @@ class RunsPane(QWidget):
         return table.n_rows > 0 and bool(np.any(table.column("status").raw == "RUNNING"))
 
     def selected_run_ids(self) -> list[str]:
-        return self.model.run_ids(self.view.selectionModel().selectedRows())
+        return self.model.run_ids(self.view.selected_row_indexes())
 
     def selected_refs(self) -> list[RunRef]:
         """The selection as the edit actions need it."""
