@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from flowdeck.core.entities import Assessment
+from flowdeck.core.entities import Assessment, TraceInfo
 from flowdeck.core.errors import CorruptStore
 
 KINDS = ("feedback", "expectation", "issue")
@@ -134,3 +135,43 @@ def assessment_from_dict(data: Mapping[str, Any], trace_id: str | None = None) -
 def value_json(assessment: Assessment) -> str:
     """The value as MLflow stores it in SQL (``json.dumps``), used by filters."""
     return json.dumps(assessment.value)
+
+
+_PASS = {"yes", "true", "pass", "passed"}
+_FAIL = {"no", "false", "fail", "failed"}
+
+
+def _badge_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, int | float):
+        return f"{value:.3g}" if isinstance(value, float) else str(value)
+    text = str(value).strip()
+    if text.lower() in _PASS:
+        return "✓"
+    if text.lower() in _FAIL:
+        return "✗"
+    return text if len(text) <= 24 else text[:24] + "…"
+
+
+def assessment_badges(assessments: Iterable[Assessment]) -> str:
+    """``correctness ✓ · relevance ✗ · score 0.8``: the valid feedback of a trace, by name."""
+    parts = []
+    for item in sorted(assessments, key=lambda a: (a.name, a.created_time or 0)):
+        if not item.valid or item.kind != "feedback":
+            continue
+        value = "⚠" if item.error and item.value is None else _badge_value(item.value)
+        parts.append(f"{item.name} {value}")
+    return " · ".join(parts)
+
+
+def with_assessments(
+    infos: Sequence[TraceInfo], found: Mapping[str, Sequence[Assessment] | None]
+) -> list[TraceInfo]:
+    """The trace infos with their assessments attached (oldest first)."""
+    return [
+        replace(info, assessments=tuple(sorted(items, key=lambda a: a.created_time or 0)))
+        if (items := found.get(info.trace_id))
+        else info
+        for info in infos
+    ]

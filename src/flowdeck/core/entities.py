@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -199,6 +200,7 @@ class TraceInfo:
     metadata: dict[str, str] = field(default_factory=dict)
     token_usage: dict[str, int] = field(default_factory=dict)
     cost: dict[str, float] = field(default_factory=dict)
+    assessments: tuple[Assessment, ...] = ()  # filled by search_traces for the list's badges
 
 
 @dataclass(frozen=True)
@@ -208,23 +210,133 @@ class SpanEvent:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Span:
-    """One span, normalised from any of MLflow's span encodings (ids as lowercase hex)."""
+SpanPayload = tuple[str, dict[str, Any], tuple[SpanEvent, ...]]  # message, attributes, events
+_INPUTS_KEY, _OUTPUTS_KEY = "mlflow.spanInputs", "mlflow.spanOutputs"
 
-    trace_id: str
-    span_id: str
-    parent_span_id: str | None
-    name: str
-    span_type: str
-    status: str  # OK, ERROR, UNSET
-    status_message: str
-    start_time_ns: int
-    end_time_ns: int | None
-    inputs: Any = None
-    outputs: Any = None
-    attributes: dict[str, Any] = field(default_factory=dict)
-    events: tuple[SpanEvent, ...] = ()
+
+class Span:
+    """One span (ids as lowercase hex); its payload may be kept raw and decoded on first use.
+
+    ``name``, ``span_type``, ``status``, ids and times are plain attributes. ``status_message``,
+    ``inputs``, ``outputs``, ``attributes`` and ``events`` of a lazy span (``Span.lazy``) are
+    decoded from the stored JSON the first time one is read; a payload that cannot be decoded
+    reads as empty and ``problem`` says why.
+    """
+
+    __slots__ = (
+        "trace_id", "span_id", "parent_span_id", "name", "span_type", "status",
+        "start_time_ns", "end_time_ns", "_payload", "_inputs", "_outputs", "_raw", "_decoder",
+        "_problem",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        trace_id: str,
+        span_id: str,
+        parent_span_id: str | None,
+        name: str,
+        span_type: str,
+        status: str,  # OK, ERROR, UNSET
+        status_message: str = "",
+        start_time_ns: int = 0,
+        end_time_ns: int | None = None,
+        inputs: Any = None,
+        outputs: Any = None,
+        attributes: dict[str, Any] | None = None,
+        events: tuple[SpanEvent, ...] = (),
+    ) -> None:
+        self.trace_id, self.span_id, self.parent_span_id = trace_id, span_id, parent_span_id
+        self.name, self.span_type, self.status = name, span_type, status
+        self.start_time_ns, self.end_time_ns = start_time_ns, end_time_ns
+        self._payload: SpanPayload | None = (status_message, attributes or {}, tuple(events))
+        self._inputs, self._outputs = inputs, outputs
+        self._raw: Any = None
+        self._decoder: Callable[[Any], SpanPayload] | None = None
+        self._problem: str | None = None
+
+    @classmethod
+    def lazy(
+        cls,
+        trace_id: str,
+        span_id: str,
+        parent_span_id: str | None,
+        name: str,
+        span_type: str,
+        status: str,
+        start_time_ns: int,
+        end_time_ns: int | None,
+        raw: Any,
+        decoder: Callable[[Any], SpanPayload],
+    ) -> Span:
+        """A span whose payload is ``decoder(raw)``, run on first access (raises nothing)."""
+        span = cls.__new__(cls)
+        span.trace_id, span.span_id, span.parent_span_id = trace_id, span_id, parent_span_id
+        span.name, span.span_type, span.status = name, span_type, status
+        span.start_time_ns, span.end_time_ns = start_time_ns, end_time_ns
+        span._payload, span._raw, span._decoder = None, raw, decoder
+        span._inputs = span._outputs = span._problem = None
+        return span
+
+    def _decoded(self) -> SpanPayload:
+        payload = self._payload
+        if payload is None:
+            try:
+                payload = self._decoder(self._raw)  # type: ignore[misc]
+            except Exception as exc:  # damaged stored data: an empty payload with a note
+                message = getattr(exc, "message", None) or str(exc)
+                self._problem = f"The data of span {self.name!r} is damaged: {message}"
+                payload = ("", {}, ())
+            attributes = payload[1]
+            self._inputs = attributes.get(_INPUTS_KEY)
+            self._outputs = attributes.get(_OUTPUTS_KEY)
+            self._payload, self._raw = payload, None
+        return payload
+
+    @property
+    def is_decoded(self) -> bool:
+        return self._payload is not None
+
+    @property
+    def problem(self) -> str | None:
+        self._decoded()
+        return self._problem
+
+    @property
+    def status_message(self) -> str:
+        return self._decoded()[0]
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        return self._decoded()[1]
+
+    @property
+    def events(self) -> tuple[SpanEvent, ...]:
+        return self._decoded()[2]
+
+    @property
+    def inputs(self) -> Any:
+        self._decoded()
+        return self._inputs
+
+    @property
+    def outputs(self) -> Any:
+        self._decoded()
+        return self._outputs
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.trace_id, self.span_id, self.parent_span_id, self.name, self.span_type,
+            self.status, self.status_message, self.start_time_ns, self.end_time_ns, self.inputs,
+            self.outputs, self.attributes, self.events,
+        )  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Span) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Span(name={self.name!r}, span_id={self.span_id!r}, span_type={self.span_type!r})"
 
 
 @dataclass(frozen=True)
@@ -232,3 +344,4 @@ class Trace:
     info: TraceInfo
     spans: tuple[Span, ...]
     assessments: tuple[Assessment, ...] = ()
+    problems: tuple[str, ...] = ()  # damaged parts that were skipped, in plain words

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flowdeck.core.entities import Span, SpanEvent
+from flowdeck.core.entities import Span, SpanEvent, SpanPayload
 from flowdeck.core.errors import CorruptStore
+from flowdeck.core.gc_pause import gc_paused
 
 SPAN_TYPE_KEY = "mlflow.spanType"
 SPAN_INPUTS_KEY = "mlflow.spanInputs"
@@ -18,7 +20,7 @@ SPAN_OUTPUTS_KEY = "mlflow.spanOutputs"
 REQUEST_ID_KEY = "mlflow.traceRequestId"
 
 _HEX_RE = re.compile(r"(?:0x)?([0-9a-fA-F]+)")
-_PLAIN_HEX_RE = re.compile(r"[0-9a-fA-F]+")
+_HEX_DIGITS = "0123456789abcdefABCDEF"
 _STATUS_BY_INT = {0: "UNSET", 1: "OK", 2: "ERROR"}
 _OTLP_SCALARS = (
     "string_value",
@@ -58,7 +60,7 @@ def hex_id(value: Any, n_bytes: int) -> str | None:
     if value is None or value == "":
         return None
     if type(value) is str:  # fast paths for the two common encodings
-        if len(value) == 2 * n_bytes and _PLAIN_HEX_RE.fullmatch(value):
+        if len(value) == 2 * n_bytes and not value.strip(_HEX_DIGITS):
             return value.lower()
         if value.endswith("="):
             try:
@@ -143,69 +145,119 @@ def _events(raw_events: Any, *, otlp: bool, v2: bool) -> tuple[SpanEvent, ...]:
     return tuple(events)
 
 
-def _build(
-    *,
-    trace_id: str,
-    span_id: str | None,
-    parent_id: str | None,
-    name: Any,
-    start_ns: Any,
-    end_ns: Any,
-    status: str,
-    message: Any,
-    attributes: dict[str, Any],
-    events: tuple[SpanEvent, ...],
-) -> Span:
-    if span_id is None:
-        raise ValueError("the span has no id")
-    span_type = attributes.get(SPAN_TYPE_KEY)
-    return Span(
-        trace_id=trace_id,
-        span_id=span_id,
-        parent_span_id=parent_id,
-        name=str(name) if name is not None else "",
-        span_type=str(span_type) if span_type else "UNKNOWN",
-        status=status,
-        status_message=str(message or ""),
-        start_time_ns=int(start_ns or 0),
-        end_time_ns=_int_or_none(end_ns),
-        inputs=attributes.get(SPAN_INPUTS_KEY),
-        outputs=attributes.get(SPAN_OUTPUTS_KEY),
-        attributes=attributes,
-        events=events,
-    )
+def _header_attribute(raw: Any, key: str, *, otlp: bool) -> Any:
+    """One attribute decoded on its own (the span type, the request id), the rest left raw."""
+    if otlp:
+        for item in raw:
+            if item.get("key") == key:
+                return _otlp_value(item.get("value"))
+        return None
+    if not isinstance(raw, Mapping):
+        return None
+    value = raw.get(key)
+    if type(value) is str and len(value) > 1 and value[0] == value[-1] == '"' and "\\" not in value:
+        return value[1:-1]  # a plain JSON string, without a parse
+    return decode_attribute(value)
 
 
-def _mlflow_trace_id(attributes: Mapping[str, Any], otel_trace_hex: str | None) -> str:
-    request_id = attributes.get(REQUEST_ID_KEY)
+def _span_type(value: Any) -> str:
+    return str(value) if value else "UNKNOWN"
+
+
+def _mlflow_trace_id(request_id: Any, otel_trace_hex: str | None) -> str:
     if isinstance(request_id, str) and request_id:
         return request_id
     return f"tr-{otel_trace_hex}" if otel_trace_hex else ""
 
 
+def _payload_v2(data: Mapping[str, Any]) -> SpanPayload:
+    attributes = decode_attributes(data.get("attributes") or {})
+    events = _events(data.get("events"), otlp=False, v2=True)
+    return str(data.get("status_message") or ""), attributes, events
+
+
+def _payload_otlp(data: Mapping[str, Any]) -> SpanPayload:
+    status = data.get("status") or {}
+    events = _events(data.get("events"), otlp=True, v2=False)
+    return str(status.get("message") or ""), _otlp_attributes(data["attributes"]), events
+
+
+def _current_status(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    status = data.get("status") or {}
+    return status if isinstance(status, Mapping) else {"code": status}
+
+
+def _payload_current(data: Mapping[str, Any]) -> SpanPayload:
+    attributes = decode_attributes(data.get("attributes") or {})
+    events = _events(data.get("events"), otlp=False, v2=False)
+    return str(_current_status(data).get("message") or ""), attributes, events
+
+
+def _payload_of(data: Any) -> SpanPayload:
+    if not isinstance(data, Mapping):
+        raise CorruptStore(f"A span is not a JSON object (got {type(data).__name__}).")
+    if "context" in data:
+        return _payload_v2(data)
+    if isinstance(data.get("attributes"), list):
+        return _payload_otlp(data)
+    return _payload_current(data)
+
+
+def _payload_text(text: str | bytes) -> SpanPayload:
+    """The payload of a ``spans.content`` row (decoded when the span is first looked into)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, TypeError) as exc:
+        raise CorruptStore(f"its stored JSON is invalid ({exc})") from exc
+    return _payload_of(data)
+
+
+def _lazy(data: Mapping[str, Any], decoder: Any, **header: Any) -> Span:
+    if header["span_id"] is None:
+        raise ValueError("the span has no id")
+    name, end_ns = header["name"], header["end_ns"]
+    return Span.lazy(
+        trace_id=header["trace_id"],
+        span_id=header["span_id"],
+        parent_span_id=header["parent_id"],
+        name=str(name) if name is not None else "",
+        span_type=_span_type(header["span_type"]),
+        status=header["status"],
+        start_time_ns=int(header["start_ns"] or 0),
+        end_time_ns=_int_or_none(end_ns),
+        raw=data,
+        decoder=decoder,
+    )
+
+
 def _parse_v2(data: Mapping[str, Any]) -> Span:
     context = data["context"]
-    attributes = decode_attributes(data.get("attributes") or {})
-    return _build(
-        trace_id=_mlflow_trace_id(attributes, hex_id(context.get("trace_id"), 16)),
+    raw = data.get("attributes") or {}
+    return _lazy(
+        data,
+        _payload_v2,
+        trace_id=_mlflow_trace_id(
+            _header_attribute(raw, REQUEST_ID_KEY, otlp=False), hex_id(context.get("trace_id"), 16)
+        ),
         span_id=hex_id(context.get("span_id"), 8),
         parent_id=hex_id(data.get("parent_id"), 8),
         name=data.get("name"),
         start_ns=data.get("start_time"),
         end_ns=data.get("end_time"),
         status=_status_code(data.get("status_code")),
-        message=data.get("status_message"),
-        attributes=attributes,
-        events=_events(data.get("events"), otlp=False, v2=True),
+        span_type=_header_attribute(raw, SPAN_TYPE_KEY, otlp=False),
     )
 
 
 def _parse_otlp(data: Mapping[str, Any]) -> Span:
-    attributes = _otlp_attributes(data["attributes"])
+    raw = data["attributes"]
     status = data.get("status") or {}
-    return _build(
+    return _lazy(
+        data,
+        _payload_otlp,
         trace_id=_mlflow_trace_id(
-            attributes, hex_id(data.get("trace_id", data.get("traceId")), 16)
+            _header_attribute(raw, REQUEST_ID_KEY, otlp=True),
+            hex_id(data.get("trace_id", data.get("traceId")), 16),
         ),
         span_id=hex_id(data.get("span_id", data.get("spanId")), 8),
         parent_id=hex_id(data.get("parent_span_id", data.get("parentSpanId")), 8),
@@ -213,29 +265,26 @@ def _parse_otlp(data: Mapping[str, Any]) -> Span:
         start_ns=data.get("start_time_unix_nano", data.get("startTimeUnixNano")),
         end_ns=data.get("end_time_unix_nano", data.get("endTimeUnixNano")),
         status=_status_code(status.get("code")),
-        message=status.get("message"),
-        attributes=attributes,
-        events=_events(data.get("events"), otlp=True, v2=False),
+        span_type=_header_attribute(raw, SPAN_TYPE_KEY, otlp=True),
     )
 
 
 def _parse_current(data: Mapping[str, Any]) -> Span:
     """The current span JSON (base64 ids) and the 3.5.0 variant (hex ids, plain codes)."""
-    attributes = decode_attributes(data.get("attributes") or {})
-    status = data.get("status") or {}
-    if not isinstance(status, Mapping):
-        status = {"code": status}
-    return _build(
-        trace_id=_mlflow_trace_id(attributes, hex_id(data.get("trace_id"), 16)),
+    raw = data.get("attributes") or {}
+    return _lazy(
+        data,
+        _payload_current,
+        trace_id=_mlflow_trace_id(
+            _header_attribute(raw, REQUEST_ID_KEY, otlp=False), hex_id(data.get("trace_id"), 16)
+        ),
         span_id=hex_id(data.get("span_id"), 8),
         parent_id=hex_id(data.get("parent_span_id"), 8),
         name=data.get("name"),
         start_ns=data.get("start_time_unix_nano"),
         end_ns=data.get("end_time_unix_nano"),
-        status=_status_code(status.get("code")),
-        message=status.get("message"),
-        attributes=attributes,
-        events=_events(data.get("events"), otlp=False, v2=False),
+        status=_status_code(_current_status(data).get("code")),
+        span_type=_header_attribute(raw, SPAN_TYPE_KEY, otlp=False),
     )
 
 
@@ -269,23 +318,17 @@ def parse_spans(items: Iterable[Any]) -> tuple[list[Span], list[str]]:
     """Spans from decoded JSON objects, skipping malformed ones with a note for each."""
     spans: list[Span] = []
     notes: list[str] = []
-    for index, item in enumerate(items):
-        try:
-            spans.append(parse_span(item))
-        except CorruptStore as exc:
-            notes.append(f"Skipped span #{index}: {exc.message}")
+    with gc_paused():
+        for index, item in enumerate(items):
+            try:
+                spans.append(parse_span(item))
+            except CorruptStore as exc:
+                notes.append(f"Skipped span #{index}: {exc.message}")
     return spans, notes
 
 
 def parse_span_texts(texts: Iterable[str | bytes]) -> tuple[list[Span], list[str]]:
     """Spans from JSON texts (``spans.content`` rows), skipping malformed ones with a note."""
-    texts = [t.decode("utf-8", "replace") if isinstance(t, bytes) else t for t in texts]
-    try:  # one parse for the whole trace when every row is sound
-        documents = json.loads("[" + ",".join(texts) + "]") if texts else []
-    except (ValueError, TypeError):
-        documents = None
-    if documents is not None and len(documents) == len(texts):
-        return parse_spans(documents)
     spans: list[Span] = []
     notes: list[str] = []
     for index, text in enumerate(texts):
@@ -296,14 +339,121 @@ def parse_span_texts(texts: Iterable[str | bytes]) -> tuple[list[Span], list[str
     return spans, notes
 
 
+_DECODER = json.JSONDecoder()
+_SPACE = " \t\n\r"
+_SPACE_RE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip(text: str, at: int, expected: str = "") -> int:
+    while at < len(text) and text[at] in _SPACE:
+        at += 1
+    if expected:
+        if at >= len(text) or text[at] not in expected:
+            found = repr(text[at]) if at < len(text) else "the end of the data"
+            raise ValueError(f"expected {expected!r} at character {at}, found {found}")
+        at += 1
+    return at
+
+
+def _array_items(text: str, at: int) -> tuple[list[Any], int]:
+    """The items of the JSON array opening at ``at``, one short parse each; and the end."""
+    items: list[Any] = []
+    space, decode = _SPACE_RE.match, _DECODER.raw_decode
+    at = space(text, _skip(text, at, "[")).end()
+    if text.startswith("]", at):
+        return items, at + 1
+    while True:
+        item, at = decode(text, at)
+        items.append(item)
+        at = space(text, at).end()
+        mark = text[at : at + 1]
+        if mark == ",":
+            at = space(text, at + 1).end()
+        elif mark == "]":
+            return items, at + 1
+        else:
+            raise ValueError(f"expected ',' or ']' at character {at}")
+
+
+def _decoded(data: bytes, chunk: int = 4 << 20) -> str:
+    """UTF-8 text of ``data``, decoded a few MB at a time (short GIL holds)."""
+    if len(data) <= chunk:
+        return data.decode("utf-8")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    parts = [decoder.decode(view[at : at + chunk]) for at in range(0, len(data), chunk)]
+    parts.append(decoder.decode(b"", final=True))
+    return "".join(parts)
+
+
+def span_items(text: str | bytes) -> list[Any]:
+    """The span objects of a ``traces.json`` document (``{"spans": [...]}`` or a bare list).
+
+    Parsed one span at a time, so a 150 MB file never holds the GIL for long (the GUI thread
+    keeps running); raises ``CorruptStore`` for invalid or truncated JSON.
+    """
+    try:
+        if isinstance(text, bytes):
+            text = _decoded(text)
+        at = _skip(text, 0)
+        if text.startswith("[", at):
+            return _array_items(text, at)[0]
+        at = _skip(text, at, "{")
+        spans: Any = None
+        while _skip(text, at) < len(text) and text[_skip(text, at)] != "}":
+            key, at = _DECODER.raw_decode(text, _skip(text, at))
+            at = _skip(text, at, ":")
+            at = _skip(text, at)
+            if key == "spans" and text.startswith("[", at):
+                spans, at = _array_items(text, at)
+            else:
+                _, at = _DECODER.raw_decode(text, at)
+            at = _skip(text, at)
+            if at < len(text) and text[at] == ",":
+                at += 1
+        if _skip(text, _skip(text, at, "}")) < len(text):
+            raise ValueError("extra data after the document")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CorruptStore(f"traces.json is not valid JSON: {exc}") from exc
+    if not isinstance(spans, list):
+        raise CorruptStore("traces.json has no list of spans.")
+    return spans
+
+
 def parse_traces_json(text: str | bytes) -> tuple[list[Span], list[str]]:
     """Spans of a ``traces.json`` artifact (``{"spans": [...]}``, or a bare list)."""
+    with gc_paused():
+        items = span_items(text)
+    return parse_spans(items)
+
+
+def span_from_columns(
+    trace_id: str,
+    span_id: Any,
+    parent_span_id: Any,
+    name: Any,
+    span_type: Any,
+    status: Any,
+    start_ns: Any,
+    end_ns: Any,
+    content: str | bytes,
+) -> Span:
+    """A span from the ``spans`` table's columns; its ``content`` JSON is decoded on first use."""
+    found = hex_id(span_id, 8)
+    if found is None:
+        raise CorruptStore("A span row has no span id.")
     try:
-        data = json.loads(text)
-    except (ValueError, TypeError) as exc:
-        raise CorruptStore(f"traces.json is not valid JSON: {exc}") from exc
-    if isinstance(data, Mapping):
-        data = data.get("spans")
-    if not isinstance(data, list):
-        raise CorruptStore("traces.json has no list of spans.")
-    return parse_spans(data)
+        return Span.lazy(
+            trace_id=trace_id,
+            span_id=found,
+            parent_span_id=hex_id(parent_span_id, 8),
+            name=str(name) if name is not None else "",
+            span_type=_span_type(span_type),
+            status=_status_code(status),
+            start_time_ns=int(start_ns or 0),
+            end_time_ns=_int_or_none(end_ns),
+            raw=content,
+            decoder=_payload_text,
+        )
+    except (TypeError, ValueError) as exc:
+        raise CorruptStore(f"Span row {found} is malformed: {exc}") from exc

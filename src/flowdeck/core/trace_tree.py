@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flowdeck.core.entities import Span
+from flowdeck.core.gc_pause import gc_paused
 
 
 @dataclass(frozen=True)
 class TraceTree:
-    """Spans of one trace arranged as a tree; every list is indexed by position in ``spans``.
+    """Spans of one trace arranged as a tree; every array is indexed by position in ``spans``.
 
     ``order`` lists span indices depth-first (parents before children, siblings by start
-    time), which is the row order of a tree view with everything expanded.
+    time), which is the row order of a tree view with everything expanded. The per-span
+    numbers are ``array('q')`` (8 bytes a span, no Python int per span).
     """
 
     spans: tuple[Span, ...]
     roots: tuple[int, ...]
     children: tuple[tuple[int, ...], ...]
-    parent: tuple[int, ...]  # -1 for a root
-    depth: tuple[int, ...]
-    order: tuple[int, ...]
-    offset_ns: tuple[int, ...]  # start relative to the earliest span
+    parent: Sequence[int]  # -1 for a root
+    depth: Sequence[int]
+    order: Sequence[int]
+    offset_ns: Sequence[int]  # start relative to the earliest span
     duration_ns: tuple[int | None, ...]
     start_ns: int
     total_ns: int
+    row: Sequence[int] = ()  # each span's row among its siblings (empty: not computed)
 
     def __len__(self) -> int:
         return len(self.spans)
@@ -35,34 +39,40 @@ class TraceTree:
         return max(self.depth, default=-1)
 
 
-def build_trace_tree(spans: Sequence[Span]) -> TraceTree:
-    """Build the tree; spans whose parent is missing (or in a cycle) become roots."""
-    spans = tuple(spans)
-    count = len(spans)
+def _parents(spans: tuple[Span, ...]) -> list[int]:
     index_by_id: dict[str, int] = {}
     for index, span in enumerate(spans):
         index_by_id.setdefault(span.span_id, index)
-
-    parent = [-1] * count
+    get = index_by_id.get
+    parent = [-1] * len(spans)
     for index, span in enumerate(spans):
-        found = index_by_id.get(span.parent_span_id) if span.parent_span_id else None
-        if found is not None and found != index:
+        found = get(span.parent_span_id, -1) if span.parent_span_id else -1
+        if found != index:
             parent[index] = found
+    return parent
 
+
+def build_trace_tree(spans: Sequence[Span]) -> TraceTree:
+    """Build the tree; spans whose parent is missing (or in a cycle) become roots."""
+    with gc_paused():
+        return _build(tuple(spans))
+
+
+def _build(spans: tuple[Span, ...]) -> TraceTree:
+    count = len(spans)
+    parent = _parents(spans)
+    starts = [span.start_time_ns for span in spans]
+    # siblings by (start, span id): sort by id, then stably by start, and fill children in order
+    ranked = sorted(range(count), key=[span.span_id for span in spans].__getitem__)
+    ranked.sort(key=starts.__getitem__)
     children_lists: list[list[int]] = [[] for _ in range(count)]
-    roots = []
-    for index, parent_index in enumerate(parent):
+    roots: list[int] = []
+    for index in ranked:
+        parent_index = parent[index]
         (children_lists[parent_index] if parent_index >= 0 else roots).append(index)
-
-    key = [(span.start_time_ns, span.span_id) for span in spans].__getitem__
-    roots.sort(key=key)
-    for child_list in children_lists:
-        if len(child_list) > 1:
-            child_list.sort(key=key)
-
-    depth = [0] * count
-    visited = [False] * count
-    order: list[int] = []
+    depth = array("q", bytes(8 * count))
+    visited = bytearray(count)
+    order = array("q")
 
     def walk(start_roots: list[int]) -> None:
         stack = [(root, 0) for root in reversed(start_roots)]
@@ -70,13 +80,17 @@ def build_trace_tree(spans: Sequence[Span]) -> TraceTree:
             index, level = stack.pop()
             if visited[index]:
                 continue
-            visited[index] = True
+            visited[index] = 1
             depth[index] = level
             order.append(index)
-            stack.extend((child, level + 1) for child in reversed(children_lists[index]))
+            kids = children_lists[index]
+            if kids:
+                level += 1
+                stack.extend((child, level) for child in reversed(kids))
 
     walk(roots)
     if len(order) < count:  # cycles: detach the earliest unvisited span of each one as a root
+        key = [(span.start_time_ns, span.span_id) for span in spans].__getitem__
         for index in sorted((i for i in range(count) if not visited[i]), key=key):
             if not visited[index]:
                 if parent[index] >= 0:
@@ -85,21 +99,52 @@ def build_trace_tree(spans: Sequence[Span]) -> TraceTree:
                 roots.append(index)
                 walk([index])
 
-    start_ns = min((s.start_time_ns for s in spans), default=0)
-    ends = [s.end_time_ns for s in spans if s.end_time_ns is not None]
-    end_ns = max([*ends, *(s.start_time_ns for s in spans)], default=start_ns)
+    start_ns = min(starts, default=0)
+    ends = [s.end_time_ns for s in spans]
+    end_ns = max([*(e for e in ends if e is not None), *starts], default=start_ns)
+    children = tuple(map(tuple, children_lists))
     return TraceTree(
         spans=spans,
         roots=tuple(roots),
-        children=tuple(tuple(c) for c in children_lists),
-        parent=tuple(parent),
-        depth=tuple(depth),
-        order=tuple(order),
-        offset_ns=tuple(s.start_time_ns - start_ns for s in spans),
+        children=children,
+        parent=array("q", parent),
+        depth=depth,
+        order=order,
+        offset_ns=array("q", [start - start_ns for start in starts]),
         duration_ns=tuple(
-            None if s.end_time_ns is None else max(0, s.end_time_ns - s.start_time_ns)
-            for s in spans
+            None if end is None else max(0, end - start)
+            for start, end in zip(starts, ends, strict=True)
         ),
         start_ns=start_ns,
         total_ns=max(0, end_ns - start_ns),
+        row=sibling_rows(count, roots, children),
     )
+
+
+def expansion_depth(
+    roots: Sequence[int], children: Sequence[Sequence[int]], max_rows: int
+) -> tuple[int, int, bool]:
+    """How deep a tree view may expand and show at most ``max_rows`` rows.
+
+    Returns ``(depth, rows, complete)``: expanding levels ``0..depth`` shows ``rows`` rows
+    (``depth`` -1: only the roots), and ``complete`` when that shows every span.
+    """
+    depth, rows, level = -1, len(roots), list(roots)
+    while True:
+        below = [child for index in level for child in children[index]]
+        if not below:
+            return depth, rows, True
+        if rows + len(below) > max_rows:
+            return depth, rows, False
+        depth, rows, level = depth + 1, rows + len(below), below
+
+
+def sibling_rows(count: int, roots: Sequence[int], children: Sequence[Sequence[int]]) -> array[int]:
+    """Each span's row among its (shown) siblings, for a tree model's ``parent()``."""
+    rows = array("q", bytes(8 * count))
+    for row, root in enumerate(roots):
+        rows[root] = row
+    for kids in children:
+        for row, child in enumerate(kids):
+            rows[child] = row
+    return rows

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from flowdeck.core.assessments import assessment_from_dict
+from flowdeck.core.assessments import assessment_from_dict, with_assessments
 from flowdeck.core.entities import Assessment, Page, Trace, TraceInfo
 from flowdeck.core.errors import CorruptStore, NotFound
+from flowdeck.core.gc_pause import gc_paused
 from flowdeck.core.paging import decode_offset_token, offset_page
-from flowdeck.core.spans import parse_span, parse_spans
+from flowdeck.core.spans import parse_span, parse_spans, span_items
 from flowdeck.core.task_state import TaskState, check
 from flowdeck.core.trace_filter import (
     TRACE_NAME_TAG,
@@ -93,15 +94,17 @@ def read_span_items(folder: str, info: TraceInfo) -> list[Any]:
     candidates = [os.path.join(folder, "artifacts", "traces.json")]
     location = local_root(info.tags.get(ARTIFACT_LOCATION_TAG))
     if location is not None:
-        candidates.insert(0, os.path.join(location, "traces.json"))
+        candidates.append(os.path.join(location, "traces.json"))  # the folder's own first
     for path in candidates:
         if os.path.isfile(path):
             try:
-                data = json.loads(read_bytes(path))
-            except ValueError as exc:
-                raise CorruptStore(f"{path} is not valid JSON: {exc}") from exc
-            items = data.get("spans") if isinstance(data, dict) else data
-            return items if isinstance(items, list) else []
+                with gc_paused():
+                    return span_items(read_bytes(path))
+            except CorruptStore as exc:
+                raise CorruptStore(
+                    f"The spans of trace {info.trace_id} cannot be read: {exc.message}",
+                    detail=path,
+                ) from exc
     return []
 
 
@@ -166,7 +169,14 @@ class FileTracesMixin:
                 assessments[info.trace_id] = read_assessments(folder, info.trace_id)
         extras = TraceExtras(spans=spans, assessments=assessments)
         infos = sort_traces(filter_traces([i for i, _ in pairs], filter_string, extras), order_by)
-        return offset_page(infos, offset, max_results)
+        page = offset_page(infos, offset, max_results)
+        folders = {info.trace_id: folder for info, folder in pairs}
+        found = {
+            info.trace_id: assessments.get(info.trace_id)
+            or read_assessments(folders[info.trace_id], info.trace_id)
+            for info in page.items
+        }
+        return Page(with_assessments(page.items, found), page.next_token)
 
     def trace(self, trace_id: str) -> Trace:
         experiments = [e.experiment_id for e in self.experiment_folders()]  # type: ignore[attr-defined]
@@ -178,7 +188,10 @@ class FileTracesMixin:
             for index, note in enumerate(notes):
                 self.note_problem(f"trace:{trace_id}:{index}", f"Trace {trace_id}: {note}")
             return Trace(
-                info=info, spans=tuple(spans), assessments=tuple(read_assessments(folder, trace_id))
+                info=info,
+                spans=tuple(spans),
+                assessments=tuple(read_assessments(folder, trace_id)),
+                problems=tuple(f"Trace {trace_id}: {note}" for note in notes),
             )
         raise NotFound(f"Trace '{trace_id}' does not exist.")
 

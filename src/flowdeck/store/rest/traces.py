@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from flowdeck.core.assessments import assessment_from_dict
-from flowdeck.core.entities import Page, Trace, TraceInfo
+from flowdeck.core.assessments import assessment_from_dict, with_assessments
+from flowdeck.core.entities import Assessment, Page, Trace, TraceInfo
 from flowdeck.core.errors import CorruptStore, NotFound
 from flowdeck.core.spans import parse_spans
 from flowdeck.core.task_state import TaskState, check
@@ -59,7 +59,7 @@ def trace_info_v3(item: Fields) -> TraceInfo:
     """A TraceInfo from the v3 JSON (``traces/search`` and ``traces/get``)."""
     experiment = item.obj("trace_location").obj("mlflow_experiment")
     metadata = item.mapping("trace_metadata")
-    return build_trace_info(
+    info = build_trace_info(
         trace_id=item.required_text("trace_id"),
         experiment_id=experiment.text("experiment_id"),
         timestamp_ms=_checked(item, "request_time", rfc3339_ms),
@@ -72,6 +72,19 @@ def trace_info_v3(item: Fields) -> TraceInfo:
         or None,
         client_request_id=item.optional_text("client_request_id"),
     )
+    found = _assessments(item, info.trace_id)
+    return with_assessments([info], {info.trace_id: found})[0] if found else info
+
+
+def _assessments(item: Fields, trace_id: str) -> list[Assessment]:
+    """The trace info's assessments (skipping any that cannot be read)."""
+    found = []
+    for raw in item.objects("assessments"):
+        try:
+            found.append(assessment_from_dict(raw.data, trace_id))
+        except CorruptStore:
+            continue
+    return found
 
 
 def trace_info_v2(item: Fields) -> TraceInfo:
@@ -167,12 +180,7 @@ def get_trace(client: RestClient, trace_id: str) -> Trace:
     if not raw_spans and info.tags.get(SPANS_LOCATION_TAG) != "TRACKING_STORE":
         raw_spans = _artifact_spans(client, trace_id)
     spans, _notes = parse_spans(raw_spans)
-    assessments = []
-    for item in raw_info.objects("assessments"):
-        try:
-            assessments.append(assessment_from_dict(item.data, info.trace_id))
-        except CorruptStore:
-            continue
+    assessments = _assessments(raw_info, info.trace_id)
     return Trace(info=info, spans=tuple(spans), assessments=tuple(assessments))
 
 

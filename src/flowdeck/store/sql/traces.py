@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 
-from flowdeck.core.assessments import assessment_from_row
+from flowdeck.core.assessments import assessment_from_row, with_assessments
 from flowdeck.core.entities import Assessment, Page, Span, Trace, TraceInfo
 from flowdeck.core.errors import CorruptStore, NotFound, Unsupported
+from flowdeck.core.gc_pause import gc_paused
 from flowdeck.core.paging import decode_offset_token, offset_page
-from flowdeck.core.spans import parse_span_texts, parse_traces_json
+from flowdeck.core.spans import parse_traces_json, span_from_columns
 from flowdeck.core.task_state import TaskState, check
 from flowdeck.core.trace_filter import (
     SOURCE_RUN_KEY,
@@ -65,6 +66,16 @@ _INFO_COLUMNS = (
     "session_id",
     *TOKEN_COLUMNS,
     *COST_COLUMNS,
+)
+_SPAN_COLUMNS = (
+    "span_id",
+    "parent_span_id",
+    "name",
+    "type",
+    "status",
+    "start_time_unix_nano",
+    "end_time_unix_nano",
+    "content",
 )
 _ASSESSMENT_COLUMNS = (
     "assessment_id",
@@ -140,6 +151,23 @@ def read_traces_json(artifact_location: str) -> tuple[list[Span], list[str]]:
     if not path.is_file():
         return [], [f"The trace data file {path} is missing."]
     return parse_traces_json(path.read_bytes())
+
+
+def _spans_of_rows(trace_id: str, rows: Sequence[Any]) -> tuple[list[Span], list[str]]:
+    """Lazy spans from span rows (payloads decoded on first use), skipping unreadable rows."""
+    spans: list[Span] = []
+    notes: list[str] = []
+    with gc_paused():
+        for index, (span_id, parent, name, kind, status, start, end, text) in enumerate(rows):
+            try:
+                spans.append(
+                    span_from_columns(
+                        trace_id, span_id, parent, name, kind, status, start, end, text
+                    )
+                )
+            except CorruptStore as exc:
+                notes.append(f"Skipped span #{index}: {exc.message}")
+    return spans, notes
 
 
 def _int_ids(experiment_ids: Iterable[str]) -> list[int]:
@@ -291,9 +319,28 @@ class SqlTracesMixin:
             extras = None
             if clauses:
                 extras = self._filter_extras(connection, experiments, clauses, state)
-        if clauses:
-            infos = [info for info in infos if trace_matches(info, clauses, extras)]
-        return offset_page(sort_traces(infos, order_by), offset, max_results)
+            if clauses:
+                infos = [info for info in infos if trace_matches(info, clauses, extras)]
+            page = offset_page(sort_traces(infos, order_by), offset, max_results)
+            check(state)
+            found = self._assessments_of(connection, [info.trace_id for info in page.items])
+        return Page(with_assessments(page.items, found), page.next_token)
+
+    def _assessments_of(self, connection: Any, trace_ids: list[str]) -> dict[str, list[Any]]:
+        """The assessments of these traces in one query (for the trace list's badges)."""
+        found: dict[str, list[Assessment]] = {}
+        if not trace_ids or not self.schema.has_table("assessments"):
+            return found
+        table = self.schema.present_table("assessments", *_ASSESSMENT_COLUMNS)
+        query = select(table).where(table.c.trace_id.in_(trace_ids))
+        for row in connection.execute(query).mappings():
+            try:
+                item = assessment_from_row(row)
+            except CorruptStore as exc:
+                log.warning("%s", exc)
+                continue
+            found.setdefault(item.trace_id, []).append(item)
+        return found
 
     def trace(self, trace_id: str) -> Trace:
         """One trace with all its spans (table or ``traces.json``) and its assessments."""
@@ -305,25 +352,38 @@ class SqlTracesMixin:
                 raise NotFound(f"Trace {trace_id} does not exist.")
             info = infos[0]
             in_table = info.tags.get(SPANS_LOCATION_TAG) == "TRACKING_STORE"
-            texts: list[str] = []
+            rows: list[Any] = []
             if in_table and self.schema.has_table("spans"):
-                table = table_of("spans", "trace_id", "span_id", "start_time_unix_nano", "content")
-                query = (
-                    select(table.c.content)
-                    .where(table.c.trace_id == trace_id)
-                    .order_by(table.c.start_time_unix_nano, table.c.span_id)
-                )
-                texts = connection.execute(query).scalars().all()
+                with gc_paused():
+                    rows = self._span_rows(connection, trace_id)
             assessments = self._trace_assessments(connection, trace_id)
         if in_table:
-            spans, notes = parse_span_texts(texts)
+            spans, notes = _spans_of_rows(trace_id, rows)
         elif ARTIFACT_LOCATION_TAG in info.tags:
-            spans, notes = read_traces_json(info.tags[ARTIFACT_LOCATION_TAG])
+            try:
+                spans, notes = read_traces_json(info.tags[ARTIFACT_LOCATION_TAG])
+            except CorruptStore as exc:
+                message = f"The spans of trace {trace_id} cannot be read: {exc.message}"
+                raise CorruptStore(message, detail=exc.detail) from exc
         else:
             spans, notes = [], [f"Trace {trace_id} has no artifact location for its spans."]
         for note in notes:
             log.warning("Trace %s: %s", trace_id, note)
-        return Trace(info=info, spans=tuple(spans), assessments=tuple(assessments))
+        return Trace(
+            info=info,
+            spans=tuple(spans),
+            assessments=tuple(assessments),
+            problems=tuple(f"Trace {trace_id}: {note}" for note in notes),
+        )
+
+    def _span_rows(self, connection: Any, trace_id: str) -> list[Any]:
+        """The span rows of one trace: the header columns and the raw ``content`` JSON."""
+        table = self.schema.present_table("spans", "trace_id", *_SPAN_COLUMNS)
+        columns = [table.c[name] if name in table.c else null() for name in _SPAN_COLUMNS]
+        query = select(*columns).where(table.c.trace_id == trace_id)
+        rows = connection.execute(query).all()
+        rows.sort(key=lambda row: (row[5] or 0, row[0] or ""))  # faster than ORDER BY here
+        return rows
 
     def _trace_assessments(self, connection: Any, trace_id: str) -> list[Assessment]:
         if not self.schema.has_table("assessments"):

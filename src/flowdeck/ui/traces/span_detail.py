@@ -153,6 +153,8 @@ class SpanDetail(QWidget):
         if span.status_message:
             facts.append(span.status_message)
         facts.append(f"span {span.span_id}")
+        if span.problem:
+            facts.append(span.problem)
         self.facts.setText(" · ".join(str(fact) for fact in facts if fact))
         self.inputs.show_value(span.inputs)
         self.outputs.show_value(span.outputs)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from flowdeck.core.trace_tree import TraceTree
+from flowdeck.core.trace_tree import TraceTree, sibling_rows
 from flowdeck.core.trace_view import ERROR, critical_path, format_span_duration, span_tokens
 from flowdeck.ui.runs.decorations import escaped_tooltip
 
@@ -36,7 +38,7 @@ class SpanTreeModel(QAbstractItemModel):
         self.tree: TraceTree | None = None
         self.roots: tuple[int, ...] = ()
         self.children: tuple[tuple[int, ...], ...] = ()
-        self.row_of: list[int] = []
+        self.row_of: Sequence[int] = ()
         self.critical: frozenset[int] = frozenset()
         self._icons: dict[str, QPixmap] = {}
         self._bold = QFont()
@@ -45,19 +47,23 @@ class SpanTreeModel(QAbstractItemModel):
     def set_tree(self, tree: TraceTree) -> None:
         self.tree = tree
         self.critical = critical_path(tree)
-        self.set_visible(tree.roots, tree.children)
+        self.set_visible(tree.roots, tree.children, tree.row or None)
 
-    def set_visible(self, roots: tuple[int, ...], children: tuple[tuple[int, ...], ...]) -> None:
-        """Show only these roots and child lists (a filter's result), or the whole tree."""
+    def set_visible(
+        self,
+        roots: tuple[int, ...],
+        children: tuple[tuple[int, ...], ...],
+        row_of: Sequence[int] | None = None,
+    ) -> None:
+        """Show only these roots and child lists (a filter's result), or the whole tree.
+
+        ``row_of`` (each span's row among its siblings) is computed here unless given.
+        """
+        count = len(self.tree) if self.tree is not None else 0
+        if row_of is None:
+            row_of = sibling_rows(count, roots, children)
         self.beginResetModel()
-        self.roots, self.children = roots, children
-        row_of = [0] * (len(self.tree) if self.tree is not None else 0)
-        for row, root in enumerate(roots):
-            row_of[root] = row
-        for kids in children:
-            for row, child in enumerate(kids):
-                row_of[child] = row
-        self.row_of = row_of
+        self.roots, self.children, self.row_of = roots, children, row_of
         self.endResetModel()
 
     # --- structure --------------------------------------------------------------------------

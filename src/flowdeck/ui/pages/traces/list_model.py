@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
+from flowdeck.core.assessments import assessment_badges
 from flowdeck.core.entities import TraceInfo
 from flowdeck.core.task_state import TaskState
 from flowdeck.core.text_format import format_time, short_id
@@ -80,6 +81,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("Run", lambda i: short_id(i.metadata.get(SOURCE_RUN_KEY, "")),
            lambda i: i.metadata.get(SOURCE_RUN_KEY, "")),
     Column("Tags", _user_tags, _user_tags),
+    Column("Assessments", lambda i: assessment_badges(i.assessments),
+           lambda i: assessment_badges(i.assessments)),
 )  # fmt: skip
 STATE, RUN = 4, 13
 

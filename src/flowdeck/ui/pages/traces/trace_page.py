@@ -25,6 +25,7 @@ from flowdeck.core.addresses import Address, experiment_address, run_address
 from flowdeck.core.task_state import TaskState
 from flowdeck.core.text_format import format_millis, format_time
 from flowdeck.core.trace_export import trace_json
+from flowdeck.core.trace_tree import expansion_depth, sibling_rows
 from flowdeck.core.trace_view import (
     SPAN_TYPES,
     SpanFilter,
@@ -54,6 +55,7 @@ SOURCE_RUN_KEY = "mlflow.sourceRun"
 ALL_TYPES, ALL_STATUSES = "All types", "Any status"
 STATUSES = ("OK", "ERROR", "UNSET")
 SMALL_TREE = 2_000  # expanded fully when it has at most this many spans
+MAX_ROWS = 10_000  # Expand All stops at the level beyond which Qt would lay out more rows
 
 
 def write_export(state: TaskState, view: TraceView, path: str) -> str:
@@ -64,7 +66,9 @@ def write_export(state: TaskState, view: TraceView, path: str) -> str:
 
 
 def apply_filter(state: TaskState, view: TraceView, span_filter: SpanFilter) -> tuple:
-    return filtered_children(view.tree, span_filter, state)
+    """(roots, children, match count, sibling rows) of the filtered tree, on a worker."""
+    roots, children, matched = filtered_children(view.tree, span_filter, state)
+    return roots, children, matched, sibling_rows(len(view.tree), roots, children)
 
 
 @page_type
@@ -218,10 +222,10 @@ class TracePage(OverviewPage):
         )
 
     def _filtered(self, answer: tuple) -> None:
-        roots, children, matched = answer
-        self.model.set_visible(roots, children)
+        roots, children, matched, row_of = answer
+        self.model.set_visible(roots, children, row_of)
         if self.span_filter().active:
-            self.tree.expandToDepth(self.view.tree.max_depth if matched <= SMALL_TREE else 2)
+            self.expand_all(quiet=True)
             self.match_note = f"{matched:,} matching spans"
         else:
             self.match_note = ""
@@ -262,13 +266,27 @@ class TracePage(OverviewPage):
         self.detail.show_span(tree.spans[span], tree.duration_ns[span])
         self.assessments.selected_span = (tree.spans[span].span_id, tree.spans[span].name)
 
-    def expand_all(self) -> None:
-        self.tree.expandAll()
+    def expand_all(self, quiet: bool = False) -> None:
+        """Expand every span, or as deep as ``MAX_ROWS`` rows allow (Qt lays out every row)."""
+        self._expand(self.view.tree.max_depth if self.view is not None else 0, quiet)
 
     def expand_to_depth(self) -> None:
         self.tree.collapseAll()
         if self.depth.value() > 0:
-            self.tree.expandToDepth(self.depth.value() - 1)
+            self._expand(self.depth.value() - 1, quiet=False)
+
+    def _expand(self, wanted: int, quiet: bool) -> None:
+        depth, rows, complete = expansion_depth(self.model.roots, self.model.children, MAX_ROWS)
+        if complete or wanted <= depth:
+            self.tree.expandToDepth(wanted)
+            return
+        if depth >= 0:
+            self.tree.expandToDepth(depth)
+        if not quiet:
+            self.status.emit(
+                f"Expanded {depth + 1} levels ({rows:,} rows): expand a span or filter to see "
+                "deeper ones (showing every span at once would freeze the window)."
+            )
 
     def select_next_error(self) -> None:
         if self.view is None:
@@ -281,7 +299,8 @@ class TracePage(OverviewPage):
             self.search.clear()
             self.type_box.setCurrentIndex(0)
             self.status_box.setCurrentIndex(0)
-            self.model.set_visible(self.view.tree.roots, self.view.tree.children)
+            tree = self.view.tree
+            self.model.set_visible(tree.roots, tree.children, tree.row or None)
         self.select_span(found)
 
     # --- copy and export -------------------------------------------------------------------------
