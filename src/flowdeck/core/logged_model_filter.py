@@ -11,6 +11,7 @@ from typing import Any
 from flowdeck.core.entities import LoggedModel, LoggedModelMetric
 from flowdeck.core.errors import InvalidFilter
 from flowdeck.core.like_match import like_match  # re-exported: the shared linear matcher
+from flowdeck.core.sort_keys import Descending
 
 #: Filter/order attribute names -> ``LoggedModel`` fields (MLflow's names and aliases).
 ATTRIBUTE_FIELDS = {
@@ -221,19 +222,6 @@ def model_matches(
     return True
 
 
-class _Descending:
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __lt__(self, other: _Descending) -> bool:
-        return other.value < self.value
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Descending) and other.value == self.value
-
-
 def latest_metric(model: LoggedModel, order: ModelOrder) -> float | None:
     """The value MLflow sorts by: the metric's newest value (timestamp, then step) on the
     order's dataset, None when absent or NaN."""
@@ -281,7 +269,7 @@ def sort_logged_models(
             else:
                 value = getattr(model, order.key)
             parts.append(value is None)
-            parts.append(0 if value is None else value if order.ascending else _Descending(value))
+            parts.append(0 if value is None else value if order.ascending else Descending(value))
         return tuple(parts)
 
     return sorted(models, key=sort_key)

@@ -13,6 +13,7 @@ from typing import Any
 from flowdeck.core.entities import Assessment, TraceInfo
 from flowdeck.core.errors import InvalidFilter
 from flowdeck.core.like_match import PLAIN, compile_like
+from flowdeck.core.sort_keys import Descending
 
 TRACE_NAME_TAG = "mlflow.traceName"
 SOURCE_RUN_KEY = "mlflow.sourceRun"
@@ -281,19 +282,6 @@ def filter_traces(
     return [info for info in infos if trace_matches(info, clauses, extras)]
 
 
-class _Reversed:
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __lt__(self, other: _Reversed) -> bool:
-        return other.value < self.value
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Reversed) and other.value == self.value
-
-
 def _sort_value(info: TraceInfo, kind: str, key: str) -> Any:
     if kind == "attribute":
         return attribute_value(info, key)
@@ -309,7 +297,7 @@ def sort_traces(infos: Sequence[TraceInfo], order_by: Sequence[str] = ()) -> lis
         for kind, key, ascending in keys:
             value = _sort_value(info, kind, key)
             parts.append(value is None)
-            parts.append(0 if value is None else (value if ascending else _Reversed(value)))
+            parts.append(0 if value is None else (value if ascending else Descending(value)))
         return tuple(parts)
 
     return sorted(infos, key=sort_key)

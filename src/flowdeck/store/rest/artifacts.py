@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlparse
 
 from flowdeck.core.entities import ArtifactEntry
@@ -21,10 +23,18 @@ def list_artifacts(client: RestClient, run_id: str, path: str = "") -> list[Arti
     """Direct children of ``path``: folders first, then files, each by name."""
     relative = shared.clean_relative(path)
     params = {"run_id": run_id, "path": relative} if relative else {"run_id": run_id}
+    pages = client.iter_pages("GET", "artifacts/list", params, "files")
+    return listed_entries(pages, "artifacts/list", relative, "the run's artifacts")
+
+
+def listed_entries(
+    pages: Iterable[list[Any]], endpoint: str, relative: str, owner: str
+) -> list[ArtifactEntry]:
+    """The entries of listing pages, each name checked to stay inside ``owner``'s artifacts."""
     entries = []
-    for page in client.iter_pages("GET", "artifacts/list", params, "files"):
+    for page in pages:
         for index, raw in enumerate(page):
-            item = Fields(raw, "artifacts/list", f"files[{index}]")
+            item = Fields(raw, endpoint, f"files[{index}]")
             name = item.required_text("path")
             try:
                 if "\\" in name or "\0" in name:
@@ -32,8 +42,7 @@ def list_artifacts(client: RestClient, run_id: str, path: str = "") -> list[Arti
                 clean = shared.clean_relative(name)
             except (ValueError, NotFound):
                 raise CorruptStore(
-                    f"The server listed an artifact named '{name}', which points outside the "
-                    "run's artifacts."
+                    f"The server listed an artifact named '{name}', which points outside {owner}."
                 ) from None
             if not clean or clean == relative:
                 continue

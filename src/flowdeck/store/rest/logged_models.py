@@ -10,14 +10,14 @@ from urllib.parse import quote
 import requests
 
 from flowdeck.core.entities import ArtifactEntry, LoggedModel, LoggedModelMetric
-from flowdeck.core.errors import CorruptStore, NotFound
+from flowdeck.core.errors import NotFound
 from flowdeck.core.logged_model_filter import (
     metric_sort_key,
     parse_logged_model_filter,
     server_order_by,
 )
 from flowdeck.core.task_state import TaskState
-from flowdeck.store import artifacts as shared
+from flowdeck.store.rest.artifacts import listed_entries
 from flowdeck.store.rest.client import EndpointMissing, RestClient
 from flowdeck.store.rest.fields import Fields
 
@@ -122,33 +122,11 @@ def get_logged_model(client: RestClient, model_id: str) -> LoggedModel:
 def list_model_artifacts(client: RestClient, model_id: str, relative: str) -> list[ArtifactEntry]:
     """Direct children of ``relative`` (already clean) through ``artifacts/directories``."""
     params = {"artifact_directory_path": relative} if relative else {}
-    entries = []
     pages = client.iter_pages(
         "GET", f"{_model_path(model_id)}/artifacts/directories", params, "files"
     )
-    for page in pages:
-        for index, raw in enumerate(page):
-            item = Fields(raw, "logged-models/artifacts/directories", f"files[{index}]")
-            name = item.required_text("path")
-            try:
-                if "\\" in name or "\0" in name:
-                    raise ValueError(name)
-                clean = shared.clean_relative(name)
-            except (ValueError, NotFound):
-                raise CorruptStore(
-                    f"The server listed an artifact named '{name}', which points outside the "
-                    f"artifacts of logged model {model_id}."
-                ) from None
-            if not clean or clean == relative:
-                continue
-            entries.append(
-                ArtifactEntry(
-                    path=clean,
-                    is_dir=item.boolean("is_dir"),
-                    file_size=item.integer("file_size"),
-                )
-            )
-    return shared.sort_entries(entries)
+    endpoint = "logged-models/artifacts/directories"
+    return listed_entries(pages, endpoint, relative, f"the artifacts of logged model {model_id}")
 
 
 def open_model_file(
