@@ -33,6 +33,7 @@ from flowdeck.ui.edit.edits import Edits
 from flowdeck.ui.heap import settle_heap
 from flowdeck.ui.open_store_dialog import locations_from_mime
 from flowdeck.ui.pages.experiment import ExperimentPage
+from flowdeck.ui.serving.quit import confirm_stop_servers
 from flowdeck.ui.settings import Settings, strip_password
 from flowdeck.ui.shell.context import Context
 from flowdeck.ui.shell.jobs import JobsButton
@@ -178,7 +179,9 @@ class MainWindow(RunAndViewCommands, QMainWindow):
         sidebar.focus_changed.connect(self._sidebar_focus)
         sidebar.model.store_loaded.connect(lambda _store: self._update_store_state())
         sidebar.model.store_failed.connect(self._store_failed)
-        sidebar.show_deleted.toggled.connect(self.commands.action("view.deleted_experiments").setChecked)
+        sidebar.show_deleted.toggled.connect(
+            self.commands.action("view.deleted_experiments").setChecked
+        )
         host.page_opened.connect(self._page_opened)
         host.current_page_changed.connect(self._current_page_changed)
         host.history_changed.connect(self.commands.update_state)
@@ -461,6 +464,9 @@ class MainWindow(RunAndViewCommands, QMainWindow):
             event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not confirm_stop_servers(self, self.shell):
+            event.ignore()
+            return
         QApplication.instance().removeEventFilter(self)
         if self.persist_state:
             self.sessions.save_tabs()
@@ -474,4 +480,3 @@ class MainWindow(RunAndViewCommands, QMainWindow):
         for store in self.stores():
             store.close()
         super().closeEvent(event)
-

@@ -4,8 +4,8 @@ import flowdeck.ui.pages.compare  # noqa: F401
 from flowdeck.ui.pages import (  # noqa: F401
     experiment,
     logged_models,
-    overview,
     registry,  # noqa: F401
     run,
+    servers,
     traces,
 )

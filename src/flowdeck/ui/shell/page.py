@@ -31,6 +31,7 @@ class Shell:
     context: Context
     writes: WritePath
     commands: CommandRegistry | None = None
+    servers: Any = None  # the app's local model servers (ui.serving.manager), made on first use
 
 
 class Page(QWidget):

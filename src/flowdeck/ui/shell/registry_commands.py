@@ -159,6 +159,15 @@ def workflow_button(window: MainWindow, key: str) -> tuple[Any, str | None]:
     return _pressable(page.workflow.buttons.get(key), VERSION_PAGE)
 
 
+def serve_button(window: MainWindow) -> tuple[Any, str | None]:
+    """Serve Locally… of a version's or a logged model's page."""
+    page = _page(window)
+    missing = "Open a model version's or a logged model's page first."
+    if page is None or page.family not in ("model-version", "logged-model"):
+        return None, missing
+    return _pressable(page.serve_button, missing)
+
+
 def register_target(window: MainWindow) -> tuple[Any, str | None]:
     """The Register… button or action of the current page, or why there is none."""
     page = _page(window)
@@ -210,6 +219,16 @@ def add_registry_commands(registry: CommandRegistry, window: MainWindow) -> None
             tip="Move an alias or stage to this version, comparing it with the holder",
         ),
         lambda: promote_button(window),
+    )
+    _add(
+        registry,
+        Command(
+            "registry.serve",
+            "Ser&ve Locally…",
+            "Registry",
+            tip="Run MLflow's scoring server on this model, on this machine",
+        ),
+        lambda: serve_button(window),
     )
     for command_id, text, shortcut, tip, family, button in EDIT_BAR_COMMANDS:
         _add(

@@ -19,6 +19,7 @@ from flowdeck.ui.pages.logged_models.reads import (
 from flowdeck.ui.pages.overview_widgets import LinkButton, OverviewPage, Section
 from flowdeck.ui.pages.registry.tables import CellValue, Link, LinkView, Row
 from flowdeck.ui.registry.register_dialog import Registration
+from flowdeck.ui.serving.serve_action import ServeLocally
 from flowdeck.ui.shell.page import Shell
 from flowdeck.ui.shell.page_types import page_type
 
@@ -92,6 +93,13 @@ class LoggedModelPage(OverviewPage):
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.register_button)
+        self.serve_button = QPushButton("Serve Locally…")
+        self.serve_button.clicked.connect(
+            lambda: self.serving.start(self.store, f"models:/{self.model_id}")
+        )
+        self.serving = ServeLocally(shell, self)
+        self.serving.open_requested.connect(self.open_requested.emit)
+        row.addWidget(self.serve_button)
         self.body_layout.addLayout(row)
         self.body_layout.addWidget(self.tabs, 1)
         shell.context.read_only_changed.connect(lambda *_args: self._update_register())

@@ -31,6 +31,7 @@ from flowdeck.ui.pages.registry.tables import LinkView, Row
 from flowdeck.ui.registry.edit_bar import version_edit_bar
 from flowdeck.ui.registry.edits import RegistryEdits
 from flowdeck.ui.registry.workflow_panel import WorkflowPanel
+from flowdeck.ui.serving.serve_action import ServeLocally
 from flowdeck.ui.shell.page import Shell
 from flowdeck.ui.shell.page_types import page_type
 
@@ -119,6 +120,12 @@ class ModelVersionPage(OverviewPage):
         top.addWidget(plain_label("Lineage:"))
         top.addWidget(self.lineage, 1)
         top.addWidget(self.promote)
+        self.serve_button = QPushButton("Serve Locally…")
+        self.serve_button.setToolTip("Run MLflow's scoring server on this version, on this machine")
+        self.serve_button.clicked.connect(self.serve)
+        self.serving = ServeLocally(shell, self)
+        self.serving.open_requested.connect(self.open_requested.emit)
+        top.addWidget(self.serve_button)
         self.params = self._small_table(("Param", "Value"))
         self.metrics = self._small_table(("Metric", "Latest value", "Step"))
         self.params_section = Section("Params of the source run", self.params)
@@ -255,6 +262,10 @@ class ModelVersionPage(OverviewPage):
                 widget.open_requested.connect(self.open_requested)
             self.lineage_layout.addWidget(widget)
         self.lineage_layout.addStretch(1)
+
+    def serve(self) -> None:
+        """Serve Locally…: ``models:/<name>/<version>`` through the launch dialog."""
+        self.serving.start(self.store, f"models:/{self.name}/{self.version}")
 
     def _tab_changed(self, _index: int) -> None:
         if self.tabs.currentWidget() is self.artifacts_tab:
