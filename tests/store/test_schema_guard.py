@@ -64,7 +64,7 @@ def test_downgraded_database_is_older_and_never_touched(tmp_path: Path) -> None:
 
     reason = schema_guard.sql_read_only_reason(_read_only(path))
     assert reason is not None and reason.startswith("Written by an older MLflow")
-    assert "never" in reason
+    assert "Make Store Writable" in reason  # only with consent, never silently
 
     before = _digest(path)
     store = open_store(path)
@@ -91,8 +91,12 @@ def test_unknown_revision_is_a_newer_mlflow(tmp_path: Path) -> None:
 
 def test_known_release_heads_are_named() -> None:
     assert schema_guard.describe_revision("bf29a5ff90ea") == (
-        "Written by an older MLflow (3.6); editing would need a schema upgrade, "
-        "which Flowdeck never does."
+        "Written by an older MLflow (3.6); editing would need a schema upgrade, which Flowdeck "
+        "does not do to a database server: open its tracking server's URL instead."
+    )
+    assert schema_guard.describe_revision("bf29a5ff90ea", local_file=True) == (
+        "Written by an older MLflow (3.6); to edit it, upgrade it with "
+        "File → Make Store Writable… (a backup is kept)."
     )
     assert "3.18" in (schema_guard.describe_revision("f4a9b2c7d1e6") or "")
     assert "newer" in (schema_guard.describe_revision("f4a9b2c7d1e6") or "")
@@ -115,8 +119,8 @@ def test_realworld_mlflow_36_database_is_read_only(tmp_path: Path) -> None:
     shutil.copyfile(source, path)
     store = open_store(path)
     assert store.read_only_reason == (
-        "Written by an older MLflow (3.6); editing would need a schema upgrade, "
-        "which Flowdeck never does."
+        "Written by an older MLflow (3.6); to edit it, upgrade it with "
+        "File → Make Store Writable… (a backup is kept)."
     )
     store.close()
     assert _digest(path) == _digest(source)

@@ -31,7 +31,11 @@ RELEASE_HEADS: dict[str, str] = {
     "f4a9b2c7d1e6": "3.18",
 }
 
-NEVER_UPGRADES = "editing would need a schema upgrade, which Flowdeck never does."
+NEVER_UPGRADES = (
+    "editing would need a schema upgrade, which Flowdeck does not do to a database server: "
+    "open its tracking server's URL instead."
+)
+UPGRADE_HINT = "to edit it, upgrade it with File → Make Store Writable… (a backup is kept)."
 READ_NOT_EDIT = "Flowdeck can read it but not edit it."
 
 # Keys MLflow's file store writes into an experiment's meta.yaml (1.x to 3.18).
@@ -140,8 +144,15 @@ def _ancestors(revision: str) -> set[str]:
     return seen
 
 
-def describe_revision(revision: str) -> str | None:
-    """Why a database at ``revision`` is read-only; None when it is the installed head."""
+def is_older(revision: str) -> bool:
+    """True for a revision the installed MLflow's migrations can upgrade to its head."""
+    return revision in _ancestors(installed_head())
+
+
+def describe_revision(revision: str, local_file: bool = False) -> str | None:
+    """Why a database at ``revision`` is read-only; None when it is the installed head.
+
+    An older local file (``local_file``) can be upgraded with the user's consent."""
     head = installed_head()
     if revision == head:
         return None
@@ -155,10 +166,13 @@ def describe_revision(revision: str) -> str | None:
             f"Written by a different branch of MLflow's schema (revision {revision}); "
             f"{READ_NOT_EDIT}"
         )
-    release = RELEASE_HEADS.get(revision)
-    if release is None:
-        release = _releases_around(revision)
-    return f"Written by an older MLflow ({release}); {NEVER_UPGRADES}"
+    hint = UPGRADE_HINT if local_file else NEVER_UPGRADES
+    return f"Written by an older MLflow ({release_of(revision)}); {hint}"
+
+
+def release_of(revision: str) -> str:
+    """The MLflow release(s) whose head ``revision`` is, e.g. '2.22' or 'between 3.10 and 3.12'."""
+    return RELEASE_HEADS.get(revision) or _releases_around(revision)
 
 
 def _releases_around(revision: str) -> str:
@@ -213,7 +227,8 @@ def sql_read_only_reason(store: Any) -> str | None:
             f"The schema version table holds {len(versions)} revisions instead of one; "
             f"{READ_NOT_EDIT}"
         )
-    return describe_revision(versions[0])
+    local_file = store.engine.url.get_backend_name() == "sqlite"
+    return describe_revision(versions[0], local_file=local_file)
 
 
 def file_store_root(store: Any) -> Path:

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from mlflow import MlflowClient
+from tests.helpers.servers import start_mlflow_server
 
 from flowdeck.core.deploy_steps import APPROVE, Step
 from flowdeck.core.deploy_workflow import WORKFLOW_TAG, Rule, Workflow, parse_workflow
@@ -18,8 +19,18 @@ pytestmark = [pytest.mark.server, pytest.mark.slow]
 NAME = "rest-flow"
 
 
-def test_register_promote_and_deploy_through_the_server(mlflow_server) -> None:  # noqa: ANN001
-    url = mlflow_server.url
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """A server of its own: these writes must not show up in the shared rich server's listings."""
+    server = start_mlflow_server(tmp_path_factory.mktemp("registry-writes-server"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_register_promote_and_deploy_through_the_server(own_server) -> None:  # noqa: ANN001
+    url = own_server.url
     client = MlflowClient(tracking_uri=url, registry_uri=url)
     experiment_id = client.create_experiment("rest-registry-writes")
     run_ids = []

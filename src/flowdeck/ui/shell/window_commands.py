@@ -10,6 +10,7 @@ from flowdeck.ui.shell.commands import Command, CommandRegistry
 from flowdeck.ui.shell.help import add_help_commands
 from flowdeck.ui.shell.palette import show_palette
 from flowdeck.ui.shell.registry_commands import add_registry_commands
+from flowdeck.ui.shell.upgrade_command import add_upgrade_command
 from flowdeck.ui.theme import MODES
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def _file_commands(window: MainWindow, registry: CommandRegistry) -> None:
         window.close_current_store,
         lambda: None if window.current_store() is not None else "No store is selected.",
     )
+    add_upgrade_command(registry, window)
     add(
         Command("tab.close", "&Close Tab", "File", "Ctrl+W", tip="Close the current tab"),
         window.host.close_current,
@@ -237,7 +239,9 @@ def _build_menus(window: MainWindow, registry: CommandRegistry) -> None:
     window.recent_menu = QMenu("Open &Recent", window)
     window.recent_menu.aboutToShow.connect(window.fill_recent_menu)
     file_menu.addMenu(window.recent_menu)
-    for command_id in ("tab.close", "store.close", None, "runs.export", None, "app.quit"):
+    for command_id in (
+        "tab.close", "store.close", "store.make_writable", None, "runs.export", None, "app.quit"
+    ):
         if command_id is None:
             file_menu.addSeparator()
         else:
