@@ -7,10 +7,18 @@ from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse arguments, build the demo store if needed, and run the window."""
+    """Parse arguments, build the demo store if needed, and run the window.
+
+    ``flowdeck serve LOCATION MODEL_URI …`` serves a model headless instead (no Qt).
+    """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["serve"]:
+        from flowdeck.serving.cli import serve_from_cli
+
+        return serve_from_cli(arguments[1:])
     from flowdeck.cli import parse_args, plan_launch
 
-    args = parse_args(argv)
+    args = parse_args(arguments)
     plan = plan_launch(args, recent_stores=_recent_stores)
     location = plan.location
     if plan.use_demo:

@@ -17,6 +17,9 @@ postgresql://, mysql+pymysql://, or the http(s):// address of an MLflow tracking
 (MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN are used for authentication).
 Without LOCATION, Flowdeck opens MLFLOW_TRACKING_URI, ./mlruns or ./mlflow.db, else the
 store used last, and falls back to the demo store when there is none.
+
+flowdeck serve LOCATION MODEL_URI [--port N] [--env current|virtualenv] [--host 127.0.0.1]
+serves a model headless (see `flowdeck serve --help`).
 """
 VIEWS = ("table", "charts")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtGui import QFontDatabase, QGuiApplication
@@ -29,7 +30,7 @@ from flowdeck.ui.serving.manager import Served, servers_of
 from flowdeck.ui.shell.page import Page, Shell
 from flowdeck.ui.shell.page_types import page_type
 
-HEADERS = ("Model", "Version", "URL", "Environment", "Uptime", "Status")
+HEADERS = ("Model", "Version", "URL", "Environment", "Uptime", "Health", "Status")
 LOG_HEADERS = ("Time", "Method", "Path", "Status", "Latency", "Request", "Response")
 NONE_YET = (
     "No local model servers are running. Serve a model version, a logged model or a run's "
@@ -39,11 +40,14 @@ NONE_YET = (
 
 def _entry_cells(entry: Any) -> tuple[str, ...]:
     def get(name: str, default: Any = "") -> Any:
-        return entry.get(name, default) if isinstance(entry, dict) else getattr(entry, name, default)
+        return (
+            entry.get(name, default) if isinstance(entry, dict) else getattr(entry, name, default)
+        )
 
     latency = get("latency_ms", None)
+    stamp = get("time", None)
     return (
-        str(get("time", "")),
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp)) if stamp else "",
         str(get("method", "")),
         str(get("path", "")),
         str(get("status", "")),
@@ -85,7 +89,9 @@ class ServersPage(Page):
             bar.addWidget(button)
             self.buttons[key] = button
         bar.addStretch(1)
-        self.log_search = QLineEdit(placeholderText="Find in the log (Enter: next)", clearButtonEnabled=True)
+        self.log_search = QLineEdit(
+            placeholderText="Find in the log (Enter: next)", clearButtonEnabled=True
+        )
         self.log_search.returnPressed.connect(self.find_in_log)
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -154,16 +160,22 @@ class ServersPage(Page):
             env = getattr(served.options, "env", "")
             status = served.state
             process = served.process
+            if status == "starting" and process is not None:
+                progress = process.startup_progress()
+                status = f"starting: {progress}" if progress else status
             if status == "failed" and served.problem:
                 status = f"failed: {served.problem.splitlines()[0]}"
-            elif process is not None and getattr(process, "exit_code", None) is not None:
-                status = f"{status} (exit code {process.exit_code})"
+            elif status == "failed" and process is not None and process.exit_code is not None:
+                status = f"failed (exit code {process.exit_code}): see the log"
             cells = (
                 served.label,
                 served.resolved_version or "",
                 served.url,
                 str(env),
                 format_duration(served.uptime_s()) if served.state == "running" else "",
+                {True: "answers /ping", False: "no answer"}.get(served.healthy, "")
+                if served.state == "running"
+                else "",
                 status,
             )
             for column, text in enumerate(cells):
@@ -222,7 +234,10 @@ class ServersPage(Page):
         lines: list[str] = []
         if served is not None:
             if served.process is not None:
-                lines = [str(line) for line in served.process.log_lines()]
+                lines = [
+                    f"{time.strftime('%H:%M:%S', time.localtime(line.time))}  {line.text}"
+                    for line in served.process.log_lines()
+                ]
             if served.problem:
                 lines.append(served.problem)
         if len(lines) != self._log_lines or served is None:
@@ -254,7 +269,9 @@ class ServersPage(Page):
         log = self._inference_log()
         if log is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export Inference Log", "requests.csv", "CSV (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export Inference Log", "requests.csv", "CSV (*.csv)"
+        )
         if path:
             log.to_csv(path)
             self.status.emit(f"Saved the inference log to {path}")

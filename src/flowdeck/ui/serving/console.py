@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -48,6 +51,39 @@ def example_body(model_dir: Path | None) -> str:
     return json.dumps(
         {"dataframe_split": {"columns": signature_columns(model_dir), "data": [[]]}}, indent=2
     )
+
+
+FORMATS = ("saved example", "dataframe_split", "dataframe_records", "instances", "inputs")
+
+
+def body_in_format(model_dir: Path | None, kind: str) -> str:
+    """A request body in one of MLflow's input formats, with the example's rows when it has some."""
+    if kind == FORMATS[0]:
+        return example_body(model_dir)
+    columns, rows = _example_rows(model_dir)
+    records = [dict(zip(columns, row, strict=False)) for row in rows]
+    if kind == "dataframe_split":
+        body: dict[str, Any] = {"dataframe_split": {"columns": columns, "data": rows}}
+    elif kind == "dataframe_records":
+        body = {"dataframe_records": records}
+    elif kind == "instances":
+        body = {"instances": records}
+    else:
+        body = {"inputs": {column: [row[i] for row in rows] for i, column in enumerate(columns)}}
+    return json.dumps(body, indent=2)
+
+
+def _example_rows(model_dir: Path | None) -> tuple[list[str], list[list[Any]]]:
+    try:
+        parsed = json.loads(example_body(model_dir))
+        split = parsed.get("dataframe_split") or {}
+        columns = [str(c) for c in split.get("columns") or []]
+        rows = [list(row) for row in split.get("data") or [] if row]
+    except (ValueError, AttributeError, TypeError):
+        columns, rows = [], []
+    if not columns and model_dir is not None:
+        columns = signature_columns(model_dir)
+    return columns, rows or [[None] * len(columns)]
 
 
 def signature_columns(model_dir: Path) -> list[str]:
@@ -96,6 +132,7 @@ class RequestConsole(QWidget):
         self.runner = runner
         self.url = ""
         self.model_key = ""
+        self.model_dir: Path | None = None
         self.histories: dict[str, list[str]] = {}
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.body = QPlainTextEdit()
@@ -104,13 +141,24 @@ class RequestConsole(QWidget):
         self.response.setFont(mono)
         self.outcome = plain_label()
         self.history = QListWidget()
-        self.history.itemDoubleClicked.connect(lambda item: self.body.setPlainText(item.text()))
+        self.history.itemDoubleClicked.connect(
+            lambda item: self.body.setPlainText(item.data(Qt.ItemDataRole.UserRole))
+        )
         self.send_button = QPushButton("Send")
         self.send_button.clicked.connect(self.send)
+        self.format_box = QComboBox()
+        self.format_box.addItems(list(FORMATS))
+        self.format_box.setToolTip("Fill the body in one of MLflow's input formats")
+        self.format_box.activated.connect(
+            lambda _i: self.body.setPlainText(
+                body_in_format(self.model_dir, self.format_box.currentText())
+            )
+        )
         self.curl_button = QPushButton("Copy as curl")
         self.curl_button.clicked.connect(self.copy_curl)
         buttons = QHBoxLayout()
         buttons.addWidget(self.send_button)
+        buttons.addWidget(self.format_box)
         buttons.addWidget(self.curl_button)
         buttons.addWidget(self.outcome, 1)
         left = QWidget()
@@ -137,12 +185,12 @@ class RequestConsole(QWidget):
     def show_server(self, url: str, model_key: str, model_dir: Path | None) -> None:
         """Point the console at a server; a new model gets its example body."""
         if model_key != self.model_key:
-            self.model_key = model_key
+            self.model_key, self.model_dir = model_key, model_dir
+            self.format_box.setCurrentIndex(0)
             self.body.setPlainText(example_body(model_dir))
             self.response.clear()
             self.outcome.setText("")
-            self.history.clear()
-            self.history.addItems(self.histories.get(model_key, []))
+            self._fill_history()
         self.url = url
         self.send_button.setEnabled(bool(url))
 
@@ -154,8 +202,7 @@ class RequestConsole(QWidget):
         if body in past:
             past.remove(body)
         past.insert(0, body)
-        self.history.clear()
-        self.history.addItems(past)
+        self._fill_history()
         self.outcome.setText("Sending…")
         self.runner.submit(
             send,
@@ -168,6 +215,14 @@ class RequestConsole(QWidget):
                 f"No answer: {getattr(error, 'message', error)}"
             ),
         )
+
+    def _fill_history(self) -> None:
+        self.history.clear()
+        for body in self.histories.get(self.model_key, []):
+            line = " ".join(body.split())
+            item = QListWidgetItem(line if len(line) <= 120 else line[:120] + "…")
+            item.setData(Qt.ItemDataRole.UserRole, body)
+            self.history.addItem(item)
 
     def _answered(self, answer: Answer) -> None:
         self.outcome.setText(f"HTTP {answer.status} in {answer.latency_ms:.0f} ms")

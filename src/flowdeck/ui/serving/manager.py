@@ -12,6 +12,8 @@ from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import Store
 
 POLL_MS = 1000
+HEALTH_EVERY = 5  # polls between /ping checks
+STARTUP_S = 600  # a fresh virtualenv can take minutes; the job can be cancelled
 
 
 @dataclass
@@ -60,9 +62,13 @@ def launch(state: TaskState, store: Store, served: Served) -> Served:
         served.model_dir = fetch_model(store, ref, state=state)
         state.check()
     state.progress(2, 3, "Starting MLflow's scoring server")
-    process = ServerProcess.start(served.model_dir, served.options)
+    process = ServerProcess.start(served.model_dir, served.options, label=served.label)
     served.process = process
-    process.wait_until_ready(max(60, int(getattr(served.options, "timeout", 60))), state=state)
+    if not process.wait_until_ready(STARTUP_S, state=state):
+        from flowdeck.serving import ServingError
+
+        exit_code = f" (exit code {process.exit_code})" if process.exit_code is not None else ""
+        raise ServingError(f"The scoring server did not start{exit_code}.")
     return served
 
 
@@ -76,6 +82,7 @@ class ServerManager(QObject):
         self.runner = runner
         self.servers: list[Served] = []
         self._numbers = 0
+        self._ticks = 0
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self._poll)
 
@@ -115,7 +122,7 @@ class ServerManager(QObject):
         message = getattr(error, "message", None) or str(error)
         process = served.process
         if process is not None:
-            tail = "\n".join(str(line) for line in list(process.log_lines())[-10:])
+            tail = "\n".join(line.text for line in process.log_lines(last=10))
             if tail:
                 message = f"{message}\n{tail}"
         served.problem = message
@@ -133,14 +140,22 @@ class ServerManager(QObject):
 
     def restart(self, served: Served) -> None:
         if served.process is not None:
+            served.problem = ""
+
+            def restarted(process: Any) -> None:
+                if process is not None:
+                    served.process = process
+                self.changed.emit()
+
             self.runner.submit(
                 lambda _state, process: process.restart(),
                 served.process,
                 owner=self,
                 label=f"Restarting {served.label}",
-                on_result=lambda _r: self.changed.emit(),
+                on_result=restarted,
                 on_error=lambda error, _d: self._failed(served, error),
             )
+            self.timer.start()
 
     def running(self) -> list[Served]:
         return [s for s in self.servers if s.state in ("starting", "running")]
@@ -153,10 +168,40 @@ class ServerManager(QObject):
         self.changed.emit()
 
     def _poll(self) -> None:
-        """Notice servers whose process died, and health changes (cheap: no network here)."""
-        if not self.running():
+        """Notice servers whose process died; every few ticks ask the running ones for /ping."""
+        running = self.running()
+        if not running:
             self.timer.stop()
+        self._ticks += 1
+        if self._ticks % HEALTH_EVERY == 0:
+            processes = [
+                s.process for s in running if s.process is not None and s.state == "running"
+            ]
+            if processes:
+                self.runner.submit(
+                    check_health,
+                    processes,
+                    key="health",
+                    owner=self,
+                    label="Checking the servers' health",
+                    on_result=self._health,
+                )
         self.changed.emit()
+
+    def _health(self, answers: dict[int, bool]) -> None:
+        for served in self.servers:
+            if served.process is not None and id(served.process) in answers:
+                served.healthy = answers[id(served.process)]
+        self.changed.emit()
+
+
+def check_health(state: TaskState, processes: list[Any]) -> dict[int, bool]:
+    """``/ping`` of each running server (a worker: each answer waits on the network)."""
+    answers = {}
+    for process in processes:
+        state.check()
+        answers[id(process)] = bool(process.ping())
+    return answers
 
 
 def servers_of(shell: Any) -> ServerManager:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QTabWidget
+from PySide6.QtWidgets import QHBoxLayout, QMenu, QTabWidget, QToolButton
 
 from flowdeck.core.addresses import Address, model_address, run_address
 from flowdeck.core.entities import ModelVersion
@@ -25,6 +25,7 @@ from flowdeck.ui.pages.registry.reads import (
 from flowdeck.ui.pages.registry.tables import CellValue, Link, LinkView, Row
 from flowdeck.ui.registry.edit_bar import model_edit_bar
 from flowdeck.ui.registry.edits import RegistryEdits
+from flowdeck.ui.serving.serve_action import ServeLocally
 from flowdeck.ui.shell.page import Shell
 from flowdeck.ui.shell.page_types import page_type
 
@@ -138,7 +139,18 @@ class ModelPage(OverviewPage):
         # The model is gone: its page makes way for the list it was in.
         self.edits.deleted.connect(lambda _name, _v: self.open_requested.emit(MODELS, False))
         self.edit_bar = model_edit_bar(shell, store, self.name, self.edits)
-        self.body_layout.addWidget(self.edit_bar)
+        self.serve_button = QToolButton()
+        self.serve_button.setText("Serve Locally…")
+        self.serve_button.setToolTip("Serve an alias or the latest version on this machine")
+        self.serve_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.serve_button.setMenu(QMenu(self.serve_button))
+        self.serve_button.setEnabled(False)
+        self.serving = ServeLocally(shell, self)
+        self.serving.open_requested.connect(self.open_requested.emit)
+        bar = QHBoxLayout()
+        bar.addWidget(self.edit_bar, 1)
+        bar.addWidget(self.serve_button)
+        self.body_layout.addLayout(bar)
         self.body_layout.addWidget(self.description_section)
         self.body_layout.addWidget(self.tabs, 1)
 
@@ -175,8 +187,26 @@ class ModelPage(OverviewPage):
         self.history_section.set_note(
             "" if history else "No promotions are known for this model.", hide_table=not history
         )
+        self._fill_serve_menu(model.aliases if model else {}, versions)
         self.tabs.setTabText(0, f"Versions ({len(versions)})")
         self.tabs.setTabText(1, f"History ({len(history)})")
+
+    def _fill_serve_menu(self, aliases: dict[str, int], versions: Any) -> None:
+        """One entry per alias (``models:/name@alias``) and one for the latest version."""
+        menu = self.serve_button.menu()
+        menu.clear()
+        for alias, version in sorted(aliases.items()):
+            uri = f"models:/{self.name}@{alias}"
+            menu.addAction(f"@{alias} (now v{version})", lambda u=uri: self.serve(u))
+        if versions:
+            latest = versions[0].version
+            uri = f"models:/{self.name}/{latest}"
+            menu.addAction(f"Latest version (v{latest})", lambda u=uri: self.serve(u))
+        self.serve_button.setEnabled(not menu.isEmpty())
+
+    def serve(self, uri: str) -> None:
+        """Serve Locally… ``uri`` through the launch dialog."""
+        self.serving.start(self.store, uri)
 
     def shows(self, change: Any) -> bool:
         if change.kind not in REGISTRY_KINDS:
