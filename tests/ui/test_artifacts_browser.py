@@ -446,6 +446,7 @@ def test_copy_uri_and_enter(qtbot, shell, opened) -> None:  # noqa: ANN001
         "Copy URI\tCtrl+C",
         "Refresh",
         "Register Model…",
+        "Serve Locally…",
     ]
 
 

@@ -84,6 +84,7 @@ def test_register_a_model_folder_as_a_new_version(qtbot, shell, store, copy) -> 
     assert not action.isEnabled()  # a plain file is no model
     view.select_path("model", user=True)
     qtbot.waitUntil(action.isEnabled, timeout=TIMEOUT)
+    assert view.artifact_actions.serve.isEnabled()  # a model folder can be served too
     opened: list[Address] = []
     view.open_requested.connect(lambda address, _new: opened.append(address))
     action.trigger()

@@ -36,6 +36,7 @@ from flowdeck.ui.artifacts.tree_model import (
 )
 from flowdeck.ui.crash import failure_text
 from flowdeck.ui.registry.register_dialog import RegisterSource, Registration
+from flowdeck.ui.serving.serve_action import ServeLocally
 
 if TYPE_CHECKING:
     from flowdeck.ui.shell.page import Shell
@@ -96,6 +97,9 @@ class ArtifactsView(QWidget):
         self.artifact_actions.copy.triggered.connect(lambda: self.copy_uri())
         self.artifact_actions.refresh.triggered.connect(self.refresh)
         self.artifact_actions.register.triggered.connect(lambda: self.register_model())
+        self.artifact_actions.serve.triggered.connect(lambda: self.serve_model())
+        self.serving = ServeLocally(shell, self)
+        self.serving.open_requested.connect(self.open_requested)
         self.registration = Registration(shell, self)
         shell.context.read_only_changed.connect(
             lambda changed, _reason: self._update_register() if changed is store else None
@@ -225,10 +229,22 @@ class ArtifactsView(QWidget):
             self.store, RegisterSource(uri, run_id=self.run_id, suggested_name=name)
         )
 
+    def serve_model(self) -> None:
+        """Serve Locally… the model folder that is selected (or the logged model)."""
+        if self.artifact_owner.is_model:
+            self.serving.start(self.store, f"models:/{self.artifact_owner.model_id}")
+            return
+        folder = self.model_folder()
+        if folder is not None:
+            suffix = f"/{folder}" if folder else ""
+            self.serving.start(self.store, f"runs:/{self.run_id}{suffix}")
+
     def _update_register(self) -> None:
         action = self.artifact_actions.register
-        if self.artifact_owner.is_model:  # a logged model registers whole, from its page
+        serve = self.artifact_actions.serve
+        if self.artifact_owner.is_model:  # a logged model registers and serves from its page
             action.setVisible(False)
+            serve.setVisible(False)
             return
         current = self._current
         node = self.model.node(current) if current else None
@@ -236,6 +252,7 @@ class ArtifactsView(QWidget):
             self._list(current)  # whether it holds an MLmodel shows once it is listed
         reason = self.shell.context.read_only_reason(self.store)
         folder = self.model_folder()
+        serve.setEnabled(folder is not None)
         action.setEnabled(folder is not None and reason is None)
         action.setToolTip(
             reason

@@ -38,6 +38,7 @@ class ArtifactActions:
     copy: QAction
     refresh: QAction
     register: QAction
+    serve: QAction
 
     @classmethod
     def create(cls, parent: QObject) -> ArtifactActions:
@@ -53,10 +54,13 @@ class ArtifactActions:
         register = QAction("Register Model…", parent)
         register.setToolTip("Register this model folder as a version in the model registry")
         register.setEnabled(False)
-        return cls(download, open_action, copy, refresh, register)
+        serve = QAction("Serve Locally…", parent)
+        serve.setToolTip("Run MLflow's scoring server on this model folder, on this machine")
+        serve.setEnabled(False)
+        return cls(download, open_action, copy, refresh, register, serve)
 
     def all(self) -> list[QAction]:
-        return [self.download, self.open, self.copy, self.refresh, self.register]
+        return [self.download, self.open, self.copy, self.refresh, self.register, self.serve]
 
 
 def artifact_name(path: str) -> str:
