@@ -137,3 +137,35 @@ def test_the_model_page_serves_its_aliases_and_latest(qtbot, shell: Shell, store
         page.start()
     texts = [action.text() for action in page.serve_button.menu().actions()]
     assert texts == ["Latest version (v1)"] and page.serve_button.isEnabled()
+
+
+def test_quitting_asks_then_stops_every_server_process(qtbot, store: Store, db: Path) -> None:  # noqa: ANN001
+    import os
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+    from tests.helpers.windows import shown_window
+
+    from flowdeck.serving import LaunchOptions
+
+    window = shown_window(qtbot)
+    window.persist_state = False
+    manager = servers_of(window.shell)
+    served = manager.launch(store, f"models:/{MODEL}/1", MODEL, LaunchOptions())
+    qtbot.waitUntil(lambda: served.state in ("running", "failed"), timeout=TIMEOUT)
+    assert served.state == "running", served.problem
+    group = served.process.pid
+
+    def answer(button: QMessageBox.StandardButton) -> None:
+        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox))
+        assert "Closing Flowdeck stops 1 model server" in box.text()
+        box.button(button).click()
+
+    QTimer.singleShot(200, lambda: answer(QMessageBox.StandardButton.Cancel))
+    window.close()
+    assert window.isVisible() and served.state == "running"  # Cancel keeps both
+    QTimer.singleShot(200, lambda: answer(QMessageBox.StandardButton.Yes))
+    window.close()
+    assert not window.isVisible()
+    with pytest.raises(ProcessLookupError):  # the whole process group is gone
+        os.killpg(group, 0)
