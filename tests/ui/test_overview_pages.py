@@ -200,8 +200,10 @@ def test_trace_page_lists_spans_as_a_tree(qtbot, shell, store, written) -> None:
 
     assert page.title() == SPAN
     assert page.heading.text() == SPAN
-    root = page.model.index(0, 0)
-    assert root.data() == SPAN and page.model.index(0, 0, root).data() == "retrieve"
+    model = page.model  # the shown spans, depth-first: "retrieve" under the root
+    rows = [model.span_of(model.index(row, 0)) for row in range(model.rowCount())]
+    assert [model.index(row, 0).data() for row in range(len(rows))] == [SPAN, "retrieve"]
+    assert model.parent_of(rows[1]) == rows[0] and model.depth_of(rows[1]) == 1
     assert fact(page, "State") == "OK"
     assert failure(qtbot, shell, store, "trace/tr-nope") == (
         "There is no trace with ID tr-nope in mlflow.db.",

@@ -123,27 +123,37 @@ def span_named(page: TracePage, name: str) -> int:
 
 
 def visible_names(page: TracePage) -> list[str]:
-    names, model = [], page.model
+    """The names of the rows shown, top to bottom (the tree's depth-first order)."""
+    model = page.model
+    return [model.index(row, 0).data() for row in range(model.rowCount())]
 
-    def walk(parent) -> None:  # noqa: ANN001
-        for row in range(model.rowCount(parent)):
-            index = model.index(row, 0, parent)
-            names.append(index.data())
-            walk(index)
 
-    from PySide6.QtCore import QModelIndex
-
-    walk(QModelIndex())
-    return names
+def shown_tree(page: TracePage) -> list[tuple[str, int, int]]:
+    """(name, depth, parent row) of each row shown: the tree's structure as the user sees it."""
+    model, found = page.model, []
+    for row in range(model.rowCount()):
+        span = model.span_of(model.index(row, 0))
+        parent = model.parent_of(span)
+        found.append((model.index(row, 0).data(), model.depth_of(span), model.row_of(parent)))
+    return found
 
 
 def test_the_tree_shows_every_span_under_its_parent(qtbot, shell, store, written) -> None:  # noqa: ANN001
     page = opened(qtbot, shell, store, written.trace_id)
     assert visible_names(page) == ["agent", "retrieve", "chat", "broken_tool"]
-    assert page.model.rowCount() == 1
-    root = page.model.index(0, 0)
-    assert page.model.rowCount(root) == 3
+    assert shown_tree(page) == [("agent", 0, -1), ("retrieve", 1, 0), ("chat", 1, 0), ("broken_tool", 1, 0)]  # fmt: skip
     tree = page.view.tree
+    root = tree.roots[0]
+    assert page.model.has_children(root) and page.model.is_expanded(root)
+    page.tree.collapseAll()  # the root's three children go; the selection moves to the root
+    assert visible_names(page) == ["agent"] and page.selected_span() == root
+    page.select_span(span_named(page, "chat"))  # expands its ancestors
+    assert visible_names(page) == ["agent", "retrieve", "chat", "broken_tool"]
+    assert page.view.tree.spans[page.selected_span()].name == "chat"
+    page.tree.toggle(root)
+    assert visible_names(page) == ["agent"]
+    page.tree.toggle(root)
+    assert len(visible_names(page)) == 4
     assert tree.roots[0] in page.model.critical  # the root decides the end time
     chat = page.model.index_of(span_named(page, "chat"), 3)
     assert chat.data() == "12 in · 3 out · 15"
@@ -151,6 +161,32 @@ def test_the_tree_shows_every_span_under_its_parent(qtbot, shell, store, written
     page.show()
     qtbot.waitExposed(page)
     assert page.grab().save(str(SHOTS / "trace.png"))
+
+
+def test_the_arrow_keys_and_clicks_expand_and_collapse(qtbot, shell, store, written) -> None:  # noqa: ANN001
+    from PySide6.QtCore import QPoint, Qt
+
+    from flowdeck.ui.traces.span_view import ARROW
+
+    page = opened(qtbot, shell, store, written.trace_id)
+    page.show()
+    qtbot.waitExposed(page)
+    view, root = page.tree, page.view.tree.roots[0]
+    assert page.selected_span() == root
+    qtbot.keyClick(view, Qt.Key.Key_Left)  # collapses the root
+    assert visible_names(page) == ["agent"]
+    qtbot.keyClick(view, Qt.Key.Key_Right)  # expands it
+    assert len(visible_names(page)) == 4 and page.selected_span() == root
+    qtbot.keyClick(view, Qt.Key.Key_Right)  # moves to the first child
+    assert page.view.tree.spans[page.selected_span()].name == "retrieve"
+    qtbot.keyClick(view, Qt.Key.Key_Left)  # a leaf: moves to the parent
+    assert page.selected_span() == root
+    cell = view.visualRect(page.model.index_of(root))
+    arrow = QPoint(view.names.arrow_left(root, cell.left()) + ARROW // 2, cell.center().y())
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=arrow)
+    assert visible_names(page) == ["agent"]
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=arrow)
+    assert len(visible_names(page)) == 4
 
 
 def test_filters_keep_matches_and_their_ancestors(qtbot, shell, store, written) -> None:  # noqa: ANN001
@@ -171,8 +207,10 @@ def test_filters_keep_matches_and_their_ancestors(qtbot, shell, store, written) 
 
 def test_next_error_and_its_exception(qtbot, shell, store, written) -> None:  # noqa: ANN001
     page = opened(qtbot, shell, store, written.trace_id)
-    page.buttons["error"].click()
+    page.tree.collapseAll()
+    page.buttons["error"].click()  # expands the failed span's ancestors
     assert page.view.tree.spans[page.selected_span()].name == "broken_tool"
+    assert len(visible_names(page)) == 4
     events = page.detail.events.toPlainText()
     assert "ValueError" in events and "tool failed on Where is Paris?" in events
     assert "Traceback" in events or "line" in events  # the stack trace is there
@@ -221,7 +259,10 @@ def test_copy_span_and_export_in_mlflows_format(qtbot, shell, store, written, tm
 
 def test_the_models_pass_qtmodeltester(qtmodeltester, store, written) -> None:  # noqa: ANN001
     model = SpanTreeModel()
-    model.set_tree(build_trace_tree(store.trace(written.trace_id).spans))
+    model.set_tree(build_trace_tree(store.trace(written.trace_id).spans), expand_depth=0)
+    qtmodeltester.check(model)
+    model.set_expanded(model.span_of(model.index(0, 0)), False)  # rows removed
+    model.expand_all()
     qtmodeltester.check(model)
     values = JsonTreeModel()
     values.set_value({"a": [1, {"b": None}], "c": "x" * 500, "d": True})

@@ -29,7 +29,6 @@ class TraceTree:
     duration_ns: tuple[int | None, ...]
     start_ns: int
     total_ns: int
-    row: Sequence[int] = ()  # each span's row among its siblings (empty: not computed)
 
     def __len__(self) -> int:
         return len(self.spans)
@@ -54,7 +53,7 @@ def _parents(spans: tuple[Span, ...]) -> list[int]:
 
 def build_trace_tree(spans: Sequence[Span]) -> TraceTree:
     """Build the tree; spans whose parent is missing (or in a cycle) become roots."""
-    with gc_paused():
+    with gc_paused(freeze=True):
         return _build(tuple(spans))
 
 
@@ -72,21 +71,24 @@ def _build(spans: tuple[Span, ...]) -> TraceTree:
         (children_lists[parent_index] if parent_index >= 0 else roots).append(index)
     depth = array("q", bytes(8 * count))
     visited = bytearray(count)
-    order = array("q")
+    order: list[int] = []
 
     def walk(start_roots: list[int]) -> None:
-        stack = [(root, 0) for root in reversed(start_roots)]
+        # every span has one parent, so a walk from roots meets each span once; spans in a
+        # cycle are never reached from a root (handled below, one detached span at a time)
+        start = len(order)
+        stack = start_roots[::-1]
+        pop, push, append = stack.pop, stack.extend, order.append
         while stack:
-            index, level = stack.pop()
-            if visited[index]:
-                continue
-            visited[index] = 1
-            depth[index] = level
-            order.append(index)
+            index = pop()
+            append(index)
             kids = children_lists[index]
             if kids:
-                level += 1
-                stack.extend((child, level) for child in reversed(kids))
+                push(kids[::-1])
+        for index in order[start:]:
+            visited[index] = 1
+            above = parent[index]
+            depth[index] = depth[above] + 1 if above >= 0 else 0
 
     walk(roots)
     if len(order) < count:  # cycles: detach the earliest unvisited span of each one as a root
@@ -109,7 +111,7 @@ def _build(spans: tuple[Span, ...]) -> TraceTree:
         children=children,
         parent=array("q", parent),
         depth=depth,
-        order=order,
+        order=array("q", order),
         offset_ns=array("q", [start - start_ns for start in starts]),
         duration_ns=tuple(
             None if end is None else max(0, end - start)
@@ -117,34 +119,4 @@ def _build(spans: tuple[Span, ...]) -> TraceTree:
         ),
         start_ns=start_ns,
         total_ns=max(0, end_ns - start_ns),
-        row=sibling_rows(count, roots, children),
     )
-
-
-def expansion_depth(
-    roots: Sequence[int], children: Sequence[Sequence[int]], max_rows: int
-) -> tuple[int, int, bool]:
-    """How deep a tree view may expand and show at most ``max_rows`` rows.
-
-    Returns ``(depth, rows, complete)``: expanding levels ``0..depth`` shows ``rows`` rows
-    (``depth`` -1: only the roots), and ``complete`` when that shows every span.
-    """
-    depth, rows, level = -1, len(roots), list(roots)
-    while True:
-        below = [child for index in level for child in children[index]]
-        if not below:
-            return depth, rows, True
-        if rows + len(below) > max_rows:
-            return depth, rows, False
-        depth, rows, level = depth + 1, rows + len(below), below
-
-
-def sibling_rows(count: int, roots: Sequence[int], children: Sequence[Sequence[int]]) -> array[int]:
-    """Each span's row among its (shown) siblings, for a tree model's ``parent()``."""
-    rows = array("q", bytes(8 * count))
-    for row, root in enumerate(roots):
-        rows[root] = row
-    for kids in children:
-        for row, child in enumerate(kids):
-            rows[child] = row
-    return rows

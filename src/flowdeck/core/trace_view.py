@@ -124,15 +124,15 @@ class SpanFilter:
         return not needle or needle in span.name.casefold() or needle == span.span_id
 
 
-def filtered_children(
+def filter_keep(
     tree: TraceTree, span_filter: SpanFilter, state: Any = None
-) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...], int]:
-    """Roots and children lists keeping matching spans and their ancestors; and the match count.
+) -> tuple[bytearray | None, int]:
+    """Which spans to keep (matches and their ancestors; None: all), and the match count.
 
     ``state`` (a TaskState) is checked every few thousand spans.
     """
     if not span_filter.active:
-        return tree.roots, tree.children, len(tree)
+        return None, len(tree)
     keep = bytearray(len(tree))
     matched = 0
     for position, index in enumerate(reversed(tree.order)):
@@ -143,12 +143,7 @@ def filtered_children(
             matched += 1
         if keep[index] and tree.parent[index] >= 0:
             keep[tree.parent[index]] = 1
-    roots = tuple(i for i in tree.roots if keep[i])
-    children = tuple(
-        tuple(child for child in kids if keep[child]) if keep[index] else ()
-        for index, kids in enumerate(tree.children)
-    )
-    return roots, children, matched
+    return keep, matched
 
 
 def next_error(tree: TraceTree, after: int | None) -> int | None:
@@ -306,6 +301,26 @@ def span_json(span: Span) -> str:
         ],
     }
     return json.dumps(record, indent=2, ensure_ascii=False, default=str)
+
+
+@dataclass(frozen=True)
+class SpanFacts:
+    """What a trace page shows about all its spans, gathered in one pass on a worker."""
+
+    span_types: tuple[str, ...]  # present ones: MLflow's order, then others by name
+    has_error: bool
+    names: dict[str, str]  # span id → name of the spans asked for (the assessments' spans)
+
+
+def span_facts(spans: Sequence[Span], span_ids: Collection[str] = ()) -> SpanFacts:
+    present = {span.span_type for span in spans}
+    wanted = set(span_ids)
+    names = {s.span_id: s.name for s in spans if s.span_id in wanted} if wanted else {}
+    return SpanFacts(
+        tuple([t for t in SPAN_TYPES if t in present] + sorted(present - set(SPAN_TYPES))),
+        any(span.status == ERROR for span in spans),
+        names,
+    )
 
 
 def type_counts(spans: Sequence[Span]) -> dict[str, int]:

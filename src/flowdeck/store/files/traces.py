@@ -13,7 +13,8 @@ from flowdeck.core.entities import Assessment, Page, Trace, TraceInfo
 from flowdeck.core.errors import CorruptStore, NotFound
 from flowdeck.core.gc_pause import gc_paused
 from flowdeck.core.paging import decode_offset_token, offset_page
-from flowdeck.core.spans import parse_span, parse_spans, span_items
+from flowdeck.core.span_json import span_items_of_chunks
+from flowdeck.core.spans import parse_span, parse_spans
 from flowdeck.core.task_state import TaskState, check
 from flowdeck.core.trace_filter import (
     TRACE_NAME_TAG,
@@ -31,7 +32,7 @@ from flowdeck.core.trace_info import (
     RESPONSE_PREVIEW_KEY,
     build_trace_info,
 )
-from flowdeck.store.files.fsread import read_bytes, read_text_folder
+from flowdeck.store.files.fsread import read_bytes, read_chunks, read_text_folder
 from flowdeck.store.files.meta import MetaError, parse_meta
 from flowdeck.store.progress import Progress
 
@@ -98,8 +99,8 @@ def read_span_items(folder: str, info: TraceInfo) -> list[Any]:
     for path in candidates:
         if os.path.isfile(path):
             try:
-                with gc_paused():
-                    return span_items(read_bytes(path))
+                with gc_paused(freeze=True):
+                    return span_items_of_chunks(read_chunks(path))
             except CorruptStore as exc:
                 raise CorruptStore(
                     f"The spans of trace {info.trace_id} cannot be read: {exc.message}",

@@ -157,7 +157,7 @@ def _spans_of_rows(trace_id: str, rows: Sequence[Any]) -> tuple[list[Span], list
     """Lazy spans from span rows (payloads decoded on first use), skipping unreadable rows."""
     spans: list[Span] = []
     notes: list[str] = []
-    with gc_paused():
+    with gc_paused(freeze=True):
         for index, (span_id, parent, name, kind, status, start, end, text) in enumerate(rows):
             try:
                 spans.append(
@@ -354,7 +354,7 @@ class SqlTracesMixin:
             in_table = info.tags.get(SPANS_LOCATION_TAG) == "TRACKING_STORE"
             rows: list[Any] = []
             if in_table and self.schema.has_table("spans"):
-                with gc_paused():
+                with gc_paused(freeze=True):
                     rows = self._span_rows(connection, trace_id)
             assessments = self._trace_assessments(connection, trace_id)
         if in_table:

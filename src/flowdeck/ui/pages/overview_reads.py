@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flowdeck.core.entities import (
     Experiment,
@@ -14,6 +14,7 @@ from flowdeck.core.entities import (
     TraceInfo,
 )
 from flowdeck.core.errors import FlowdeckError, NotFound, Unsupported
+from flowdeck.core.span_rows import TreeArrays, tree_arrays
 from flowdeck.core.task_state import TaskState
 from flowdeck.core.text_format import (  # noqa: F401 - the pages import them from here too
     first_line,
@@ -23,6 +24,7 @@ from flowdeck.core.text_format import (  # noqa: F401 - the pages import them fr
     short_id,
 )
 from flowdeck.core.trace_tree import TraceTree, build_trace_tree
+from flowdeck.core.trace_view import SpanFacts, critical_path, span_facts
 from flowdeck.store.base import Store
 
 
@@ -58,6 +60,9 @@ class TraceView:
     trace: Trace
     tree: TraceTree
     experiment_name: str
+    arrays: TreeArrays | None = None  # the tree as numpy arrays, for the rows of the view
+    facts: SpanFacts = field(default_factory=lambda: span_facts(()))
+    critical: frozenset[int] = frozenset()  # the critical path's spans
 
 
 def read_trace(state: TaskState, store: Store, trace_id: str) -> TraceView:
@@ -68,7 +73,18 @@ def read_trace(state: TaskState, store: Store, trace_id: str) -> TraceView:
         experiment_name = store.experiment(trace.info.experiment_id).name
     except FlowdeckError:
         experiment_name = ""
-    view = TraceView(trace, build_trace_tree(trace.spans), experiment_name)
+    tree = build_trace_tree(trace.spans)
+    state.check()
+    # everything that walks all spans happens here, not on the GUI thread
+    wanted = [a.span_id for a in trace.assessments if a.span_id]
+    view = TraceView(
+        trace,
+        tree,
+        experiment_name,
+        tree_arrays(tree),
+        span_facts(tree.spans, wanted),
+        critical_path(tree),
+    )
     gc.freeze()  # long-lived: keep 100,000 spans out of every later collection on the GUI thread
     return view
 

@@ -83,9 +83,14 @@ class AssessmentsPanel(QWidget):
         self.dialog: QDialog | None = None
         shell.context.read_only_changed.connect(lambda *_: self.update_buttons())
 
-    def show_trace(self, trace: Trace) -> None:
+    def show_trace(self, trace: Trace, span_names: dict[str, str] | None = None) -> None:
+        """Show the trace's assessments; ``span_names`` (span id → name) must cover the spans
+        they refer to (computed here, over every span, when not given)."""
         self.trace = trace
-        self.span_names = {span.span_id: span.name for span in trace.spans}
+        if span_names is None:
+            wanted = {a.span_id for a in trace.assessments if a.span_id}
+            span_names = {s.span_id: s.name for s in trace.spans if s.span_id in wanted}
+        self.span_names = span_names
         assessments = trace.assessments
         overridden = {a.overrides for a in assessments if a.overrides}
         self.table.setRowCount(len(assessments))

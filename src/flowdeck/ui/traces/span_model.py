@@ -1,14 +1,21 @@
-"""The span tree as a Qt model over the trace's index arrays, and the timeline column's bars."""
+"""The span tree as a flat Qt model of the shown rows, and the timeline column's bars."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QRectF, Qt
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from flowdeck.core.trace_tree import TraceTree, sibling_rows
+from flowdeck.core.span_rows import (
+    Mask,
+    TreeArrays,
+    child_counts,
+    row_numbers,
+    tree_arrays,
+    visible_rows,
+)
+from flowdeck.core.trace_tree import TraceTree, build_trace_tree
 from flowdeck.core.trace_view import ERROR, critical_path, format_span_duration, span_tokens
 from flowdeck.ui.runs.decorations import escaped_tooltip
 
@@ -30,87 +37,156 @@ def type_colour(span_type: str) -> QColor:
     return QColor(TYPE_COLOURS.get(span_type, OTHER_COLOUR))
 
 
-class SpanTreeModel(QAbstractItemModel):
-    """Rows are spans; ``internalId`` is the span's index + 1. Filtering swaps the child lists."""
+class SpanTreeModel(QAbstractTableModel):
+    """One row a shown span, depth-first (a flat list: the view draws the tree in the Name column).
+
+    A span shows when the filter keeps it and all its ancestors are kept and expanded. Rows are
+    recomputed with numpy (``core.span_rows``): expanding all 100,000 spans of a trace takes a
+    few ms, and the view lays out nothing per row. Expanding or collapsing one span inserts or
+    removes the rows of its subtree; bulk changes (expand all, to a depth, a filter) reset.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tree: TraceTree | None = None
-        self.roots: tuple[int, ...] = ()
-        self.children: tuple[tuple[int, ...], ...] = ()
-        self.row_of: Sequence[int] = ()
+        self.arrays: TreeArrays = tree_arrays(build_trace_tree(()))
         self.critical: frozenset[int] = frozenset()
+        self.keep: Mask | None = None  # None: every span
+        self.expanded: Mask = np.zeros(0, dtype=bool)
+        self.rows: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._kids: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._row_of: np.ndarray | None = None
         self._icons: dict[str, QPixmap] = {}
         self._bold = QFont()
         self._bold.setBold(True)
 
-    def set_tree(self, tree: TraceTree) -> None:
-        self.tree = tree
-        self.critical = critical_path(tree)
-        self.set_visible(tree.roots, tree.children, tree.row or None)
-
-    def set_visible(
+    def set_tree(
         self,
-        roots: tuple[int, ...],
-        children: tuple[tuple[int, ...], ...],
-        row_of: Sequence[int] | None = None,
+        tree: TraceTree,
+        arrays: TreeArrays | None = None,
+        critical: frozenset[int] | None = None,
+        expand_depth: int = -1,
     ) -> None:
-        """Show only these roots and child lists (a filter's result), or the whole tree.
+        """Show ``tree`` (unfiltered), expanded to ``expand_depth`` (see ``expand_to_depth``).
 
-        ``row_of`` (each span's row among its siblings) is computed here unless given.
-        """
-        count = len(self.tree) if self.tree is not None else 0
-        if row_of is None:
-            row_of = sibling_rows(count, roots, children)
+        ``arrays`` and ``critical`` are computed here unless given (the page has a worker
+        compute them)."""
         self.beginResetModel()
-        self.roots, self.children, self.row_of = roots, children, row_of
+        self.tree = tree
+        self.arrays = arrays if arrays is not None else tree_arrays(tree)
+        self.critical = critical if critical is not None else critical_path(tree)
+        self.keep = None
+        self._kids = child_counts(self.arrays, None)
+        self.expanded = self.arrays.depth <= expand_depth
+        self._update_rows()
         self.endResetModel()
+
+    def set_filter(self, keep: Mask | None, expand_depth: int = -1) -> None:
+        """Show only the spans ``keep`` marks (None: all), expanded to ``expand_depth``."""
+        self.beginResetModel()
+        self.keep = keep
+        self._kids = child_counts(self.arrays, keep)
+        self.expanded = self.arrays.depth <= expand_depth
+        self._update_rows()
+        self.endResetModel()
+
+    def _update_rows(self) -> None:
+        self.rows = visible_rows(self.arrays, self.keep, self.expanded)
+        self._row_of = None
 
     # --- structure --------------------------------------------------------------------------
 
     def span_of(self, index: Index) -> int | None:
-        return index.internalId() - 1 if index.isValid() else None
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        return int(self.rows[index.row()])
+
+    def row_of(self, span: int) -> int:
+        """The row of span ``span`` (-1 when it is not shown)."""
+        if self._row_of is None:
+            self._row_of = row_numbers(len(self.arrays), self.rows)
+        return int(self._row_of[span]) if 0 <= span < len(self._row_of) else -1
 
     def index_of(self, span: int, column: int = 0) -> QModelIndex:
-        """The model index of span ``span`` (invalid when the filter hides it)."""
-        if self.tree is None or not 0 <= span < len(self.tree):
-            return QModelIndex()
-        parent = self.tree.parent[span]
-        siblings = self.children[parent] if parent >= 0 else self.roots
-        row = self.row_of[span]
-        if row >= len(siblings) or siblings[row] != span:
-            return QModelIndex()
-        return self.createIndex(row, column, span + 1)
+        """The model index of span ``span`` (invalid when the filter or a collapse hides it)."""
+        row = self.row_of(span)
+        return self.index(row, column) if row >= 0 else QModelIndex()
 
-    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
-        kids = self._kids(parent)
-        if not (0 <= row < len(kids) and 0 <= column < len(HEADERS)):
-            return QModelIndex()
-        return self.createIndex(row, column, kids[row] + 1)
+    def depth_of(self, span: int) -> int:
+        return int(self.arrays.depth[span])
 
-    def parent(self, index: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
-        span = self.span_of(index)
-        if span is None or self.tree is None:
-            return QModelIndex()
-        parent = self.tree.parent[span]
-        return QModelIndex() if parent < 0 else self.createIndex(self.row_of[parent], 0, parent + 1)
+    def parent_of(self, span: int) -> int:
+        return int(self.arrays.parent[span])
+
+    def has_children(self, span: int) -> bool:
+        """Whether the span has children the filter keeps."""
+        return bool(self._kids[span])
+
+    def is_expanded(self, span: int) -> bool:
+        return bool(self.expanded[span])
+
+    def is_kept(self, span: int) -> bool:
+        return self.keep is None or bool(self.keep[span])
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        if parent.isValid() and parent.column() != 0:
-            return 0
-        return len(self._kids(parent))
+        return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, _parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return len(HEADERS)
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(HEADERS)
 
-    def hasChildren(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802, B008
-        return self.rowCount(parent) > 0
+    # --- expanding ----------------------------------------------------------------------------
 
-    def _kids(self, parent: Index) -> tuple[int, ...]:
-        if not parent.isValid():
-            return self.roots
-        span = self.span_of(parent)
-        return self.children[span] if span is not None and span < len(self.children) else ()
+    def set_expanded(self, span: int, expanded: bool) -> None:
+        """Expand or collapse one span: its subtree's rows are inserted or removed."""
+        if self.is_expanded(span) == expanded:
+            return
+        self._change(span, [span], expanded)
+
+    def reveal(self, span: int) -> bool:
+        """Expand the span's ancestors; False when the filter hides the span."""
+        if not self.is_kept(span):
+            return False
+        chain, parent = [], self.parent_of(span)
+        while parent >= 0 and len(chain) <= len(self.arrays):
+            chain.append(parent)
+            parent = self.parent_of(parent)
+        closed = [a for a in chain if not self.expanded[a]]
+        if closed:  # every row that appears is inside the outermost closed ancestor's subtree
+            self._change(closed[-1], closed, True)
+        return True
+
+    def _change(self, anchor: int, spans: list[int], expanded: bool) -> None:
+        """Set the flag of ``spans``, all inside the subtree of ``anchor``."""
+        row = self.row_of(anchor)
+        self.expanded[spans] = expanded
+        if row < 0:  # not shown: no row changes
+            return
+        before = len(self.rows)
+        rows = visible_rows(self.arrays, self.keep, self.expanded)
+        delta = len(rows) - before
+        if delta > 0:
+            self.beginInsertRows(QModelIndex(), row + 1, row + delta)
+        elif delta < 0:
+            self.beginRemoveRows(QModelIndex(), row + 1, row - delta)
+        self.rows, self._row_of = rows, None
+        if delta > 0:
+            self.endInsertRows()
+        elif delta < 0:
+            self.endRemoveRows()
+        self.dataChanged.emit(self.index(row, NAME), self.index(row, NAME))  # the arrow
+
+    def expand_all(self) -> None:
+        self.beginResetModel()
+        self.expanded = np.ones(len(self.arrays), dtype=bool)
+        self._update_rows()
+        self.endResetModel()
+
+    def expand_to_depth(self, depth: int) -> None:
+        """Expand the spans at depth ``depth`` and above, collapse the rest (-1: collapse all)."""
+        self.beginResetModel()
+        self.expanded = self.arrays.depth <= depth
+        self._update_rows()
+        self.endResetModel()
 
     # --- data ---------------------------------------------------------------------------------
 

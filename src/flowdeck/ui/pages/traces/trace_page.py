@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -18,21 +18,13 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTabWidget,
-    QTreeView,
 )
 
 from flowdeck.core.addresses import Address, experiment_address, run_address
 from flowdeck.core.task_state import TaskState
 from flowdeck.core.text_format import format_millis, format_time
 from flowdeck.core.trace_export import trace_json
-from flowdeck.core.trace_tree import expansion_depth, sibling_rows
-from flowdeck.core.trace_view import (
-    SPAN_TYPES,
-    SpanFilter,
-    filtered_children,
-    next_error,
-    span_json,
-)
+from flowdeck.core.trace_view import SpanFilter, filter_keep, next_error, span_json
 from flowdeck.store.base import Store
 from flowdeck.ui.pages.overview_reads import TraceView, read_trace, trace_label
 from flowdeck.ui.pages.overview_widgets import LinkButton, OverviewPage
@@ -50,12 +42,13 @@ from flowdeck.ui.traces.span_model import (
     SpanTreeModel,
     TimelineDelegate,
 )
+from flowdeck.ui.traces.span_view import SpanTreeView
 
 SOURCE_RUN_KEY = "mlflow.sourceRun"
 ALL_TYPES, ALL_STATUSES = "All types", "Any status"
 STATUSES = ("OK", "ERROR", "UNSET")
 SMALL_TREE = 2_000  # expanded fully when it has at most this many spans
-MAX_ROWS = 10_000  # Expand All stops at the level beyond which Qt would lay out more rows
+ALL_LEVELS = 1 << 30  # expand_depth: every level
 
 
 def write_export(state: TaskState, view: TraceView, path: str) -> str:
@@ -65,10 +58,12 @@ def write_export(state: TaskState, view: TraceView, path: str) -> str:
     return path
 
 
-def apply_filter(state: TaskState, view: TraceView, span_filter: SpanFilter) -> tuple:
-    """(roots, children, match count, sibling rows) of the filtered tree, on a worker."""
-    roots, children, matched = filtered_children(view.tree, span_filter, state)
-    return roots, children, matched, sibling_rows(len(view.tree), roots, children)
+def apply_filter(
+    state: TaskState, view: TraceView, span_filter: SpanFilter
+) -> tuple[np.ndarray | None, int]:
+    """(which spans to keep — None: all —, match count) of the filter, on a worker."""
+    keep, matched = filter_keep(view.tree, span_filter, state)
+    return (None if keep is None else np.frombuffer(keep, dtype=np.bool_)), matched
 
 
 @page_type
@@ -84,12 +79,10 @@ class TracePage(OverviewPage):
         self.view: TraceView | None = None
         self.set_title(self.trace_id)
         self.model = SpanTreeModel(self)
-        self.tree = QTreeView()
+        self.tree = SpanTreeView()
         self.tree.setModel(self.model)
-        self.tree.setUniformRowHeights(True)
-        self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setItemDelegateForColumn(TIMELINE, TimelineDelegate(self.model, self.tree))
-        header = self.tree.header()
+        header = self.tree.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         for column, width in ((NAME, 280), (STATUS, 60), (DURATION, 80), (TOKENS, 110)):
@@ -178,23 +171,18 @@ class TracePage(OverviewPage):
                 ("Tokens", tokens),
             ]
         )
-        present = {span.span_type for span in tree.spans}
+        # everything that walks all the spans was done by the worker (read_trace)
         self.type_box.blockSignals(True)
         self.type_box.clear()
         self.type_box.addItem(ALL_TYPES)
-        self.type_box.addItems(
-            [t for t in SPAN_TYPES if t in present] + sorted(present - set(SPAN_TYPES))
-        )
+        self.type_box.addItems(list(view.facts.span_types))
         self.type_box.blockSignals(False)
-        self.model.set_tree(tree)
-        if len(tree) <= SMALL_TREE:
-            self.tree.expandAll()
-        else:
-            self.tree.expandToDepth(1)
+        depth = ALL_LEVELS if len(tree) <= SMALL_TREE else 1
+        self.model.set_tree(tree, view.arrays, view.critical, expand_depth=depth)
         if tree.roots:
             self.select_span(tree.roots[0])
-        self.buttons["error"].setEnabled(any(s.status == "ERROR" for s in tree.spans))
-        self.assessments.show_trace(view.trace)
+        self.buttons["error"].setEnabled(view.facts.has_error)
+        self.assessments.show_trace(view.trace, view.facts.names)
         self.left.setTabText(1, f"Assessments ({len(view.trace.assessments)})")
 
     def span_filter(self) -> SpanFilter:
@@ -221,41 +209,24 @@ class TracePage(OverviewPage):
             on_result=self._filtered,
         )
 
-    def _filtered(self, answer: tuple) -> None:
-        roots, children, matched, row_of = answer
-        self.model.set_visible(roots, children, row_of)
-        if self.span_filter().active:
-            self.expand_all(quiet=True)
-            self.match_note = f"{matched:,} matching spans"
-        else:
-            self.match_note = ""
-            self.tree.expandToDepth(1)
+    def _filtered(self, answer: tuple[np.ndarray | None, int]) -> None:
+        keep, matched = answer
+        span = self.selected_span()
+        self.model.set_filter(keep, ALL_LEVELS if keep is not None else 1)
+        self.match_note = f"{matched:,} matching spans" if keep is not None else ""
+        if span is not None:  # still selected, its ancestors expanded (unless filtered out)
+            self.select_span(span)
         self.status.emit(self.match_note or f"{len(self.view.tree):,} spans")
 
     # --- navigation ------------------------------------------------------------------------------
 
     def select_span(self, span: int) -> None:
         """Select span ``span`` (its ancestors expanded); nothing when the filter hides it."""
-        index = self.model.index_of(span)
-        if not index.isValid():
-            return
-        parent = index.parent()
-        chain = []
-        while parent.isValid():
-            chain.append(parent)
-            parent = parent.parent()
-        for ancestor in reversed(chain):
-            self.tree.expand(ancestor)
-        self.tree.selectionModel().setCurrentIndex(
-            index,
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        self.tree.scrollTo(index)
+        if self.model.reveal(span):
+            self.tree.set_current_span(span)
 
     def selected_span(self) -> int | None:
-        index = self.tree.currentIndex()
-        return index.data(SPAN_ROLE) if index.isValid() else None
+        return self.tree.current_span()
 
     def _current_changed(self, current: Any, _previous: Any) -> None:
         span = current.data(SPAN_ROLE) if current.isValid() else None
@@ -266,27 +237,12 @@ class TracePage(OverviewPage):
         self.detail.show_span(tree.spans[span], tree.duration_ns[span])
         self.assessments.selected_span = (tree.spans[span].span_id, tree.spans[span].name)
 
-    def expand_all(self, quiet: bool = False) -> None:
-        """Expand every span, or as deep as ``MAX_ROWS`` rows allow (Qt lays out every row)."""
-        self._expand(self.view.tree.max_depth if self.view is not None else 0, quiet)
+    def expand_all(self) -> None:
+        """Expand every span (every one shows: the view lays out nothing per row)."""
+        self.tree.expandAll()
 
     def expand_to_depth(self) -> None:
-        self.tree.collapseAll()
-        if self.depth.value() > 0:
-            self._expand(self.depth.value() - 1, quiet=False)
-
-    def _expand(self, wanted: int, quiet: bool) -> None:
-        depth, rows, complete = expansion_depth(self.model.roots, self.model.children, MAX_ROWS)
-        if complete or wanted <= depth:
-            self.tree.expandToDepth(wanted)
-            return
-        if depth >= 0:
-            self.tree.expandToDepth(depth)
-        if not quiet:
-            self.status.emit(
-                f"Expanded {depth + 1} levels ({rows:,} rows): expand a span or filter to see "
-                "deeper ones (showing every span at once would freeze the window)."
-            )
+        self.tree.expandToDepth(self.depth.value() - 1)
 
     def select_next_error(self) -> None:
         if self.view is None:
@@ -295,12 +251,11 @@ class TracePage(OverviewPage):
         if found is None:
             self.status.emit("No span of this trace failed.")
             return
-        if not self.model.index_of(found).isValid():  # hidden by the filter: show everything
+        if not self.model.is_kept(found):  # hidden by the filter: show everything
             self.search.clear()
             self.type_box.setCurrentIndex(0)
             self.status_box.setCurrentIndex(0)
-            tree = self.view.tree
-            self.model.set_visible(tree.roots, tree.children, tree.row or None)
+            self.model.set_filter(None, 1)
         self.select_span(found)
 
     # --- copy and export -------------------------------------------------------------------------
