@@ -104,6 +104,7 @@ def snapshot(location: str, extra: list[str], output: Path) -> dict[str, float]:
         for key, label in (
             ("load_s", "load"),
             ("stall_ms", "longest stall"),
+            ("stall_cpu_ms", "stall cpu"),  # the GUI thread's own CPU time in that stall
             ("charts_drawn_s", "charts drawn"),
         )
     }
@@ -115,7 +116,7 @@ def snapshot(location: str, extra: list[str], output: Path) -> dict[str, float]:
 def _row(label: str, runs: list[dict[str, float]], draw_budget_s: float | None = None) -> dict:
     """One case's numbers; ``charts drawn`` counts from the window shown, as the CLI prints it."""
     row: dict = {"case": label}
-    for key in ("load_s", "stall_ms", "charts_drawn_s"):
+    for key in ("load_s", "stall_ms", "stall_cpu_ms", "charts_drawn_s"):
         if all(key in run for run in runs):
             row[key] = [run[key] for run in runs]
     if "charts_drawn_s" in row:  # from the runs listed (and selected) to every chart drawn

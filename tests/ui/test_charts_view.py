@@ -11,6 +11,7 @@ from PySide6.QtGui import QImage
 
 from flowdeck.core.smoothing import ema
 from flowdeck.ui.charts.export_actions import write_export
+from flowdeck.ui.charts.panel import PARALLEL_TAB, SCATTER_TAB
 from flowdeck.ui.main_window import MainWindow
 
 TIMEOUT = 60_000
@@ -279,6 +280,17 @@ def test_refreshing_running_runs_keeps_the_zoom(qtbot, window, chart_store):
     assert x_range == pytest.approx([100, 200])
 
 
+def test_the_same_selection_again_keeps_the_charts_and_their_zoom(qtbot, window, chart_store):
+    """A reload of the table restores the selection; the charts must not be drawn anew."""
+    open_experiment(qtbot, window, chart_store, "curves")
+    chart_all(qtbot, window)
+    chart = window.charts.charts["train/loss"]
+    chart.getPlotItem().vb.setXRange(100, 200, padding=0)
+    window.current_experiment_page().charts_panel.follow_selection()
+    assert not window.charts._pending and not window.charts.loading
+    assert chart.getPlotItem().vb.viewRange()[0] == pytest.approx([100, 200])
+
+
 def test_parallel_brushing_selects_runs_and_scatter_follows_the_selection(
     qtbot, window, chart_store
 ):
@@ -352,7 +364,26 @@ def test_chart_options_hidden_metrics_and_tab_persist(qtbot, isolated_settings):
     assert restored.log_box.isChecked()
     assert restored.options.smoothing == pytest.approx(0.8)
     assert restored.hidden_metrics == {"val/acc"}
-    assert again.tabs.currentWidget() is again.scatter
+    assert again.tabs.currentIndex() == SCATTER_TAB
+    assert again.built_charts() == [again.charts]  # the scatter is made when first shown
+    scatter = again.scatter
+    assert again.tabs.currentWidget() is scatter
+
+
+def test_parallel_and_scatter_are_made_when_their_tab_is_first_shown(qtbot, window, chart_store):
+    open_experiment(qtbot, window, chart_store, "many")
+    dock = window.current_experiment_page().charts_panel
+    assert dock.built_charts() == [dock.charts]
+    window.runs.select_first(10)
+    dock.tabs.setCurrentIndex(PARALLEL_TAB)  # what clicking the tab does
+    qtbot.waitUntil(lambda: dock.tabs.currentWidget() is dock.built_charts()[-1], timeout=TIMEOUT)
+    parallel = dock.tabs.currentWidget()
+    qtbot.waitUntil(lambda: len(parallel.shown_run_ids()) == 10, timeout=TIMEOUT)
+    assert parallel is dock.parallel and dock.built_charts() == [dock.charts, parallel]
+    dock.tabs.setCurrentIndex(SCATTER_TAB)
+    qtbot.waitUntil(lambda: len(dock.built_charts()) == 3, timeout=TIMEOUT)
+    assert dock.tabs.currentWidget() is dock.scatter
+    qtbot.waitUntil(lambda: len(dock.scatter.plotted_run_ids()) == 10, timeout=TIMEOUT)
 
 
 def test_a_log_axis_shorter_than_a_decade_still_has_labels(qapp):
@@ -447,3 +478,36 @@ def test_many_runs_are_a_few_plot_items_that_still_name_each_run(qtbot, window, 
     assert len(raw) == len(palette) and len(chart.bundle_items()) == 2 * len(palette)
     window.charts.toolbar.smoothing.setValue(0)
     assert not [item for item in chart.bundle_items() if item.zValue() < 0]
+
+
+def test_charts_made_while_the_curves_load_go_on_screen_with_their_curves(
+    qtbot, window, chart_store
+):
+    """Shown empty, every new chart on screen would lay out and paint at once, then again
+    with its curves; each goes into its cell (replacing a placeholder) once it is filled."""
+    from PySide6.QtCore import QTimer
+
+    from flowdeck.ui.charts.metric_chart import MetricChart
+
+    open_experiment(qtbot, window, chart_store, "many")
+    view = window.charts
+    seen: list[tuple[str, bool, bool]] = []  # (metric, on screen, has curves) every tick
+
+    def look() -> None:
+        seen.extend((k, c.isVisible(), bool(c.run_ids())) for k, c in view.charts.items())
+
+    ticker = QTimer(interval=1)
+    ticker.timeout.connect(look)
+    ticker.start()
+    chart_all(qtbot, window, 20)
+    ticker.stop()
+    assert len(view.charts) == 10
+    assert not [(key, shown) for key, shown, filled in seen if shown and not filled]
+    placed = view.grid_host.findChildren(MetricChart)
+    assert all(chart.isVisible() and len(chart.run_ids()) == 20 for chart in placed)
+    assert sorted(chart.metric_key for chart in placed) == sorted(view.charts)
+    assert not [
+        w
+        for w in view.grid_host.findChildren(type(view.grid_host))
+        if w.isVisible() and type(w).__name__ == "_Placeholder"
+    ]

@@ -309,3 +309,18 @@ def test_theme_menu_switches_the_palette_and_is_remembered(qtbot, window, isolat
     assert isolated_settings.theme == "light"
     assert window.commands.action("view.theme.light").isChecked()
     assert not window.commands.action("view.theme.dark").isChecked()
+
+
+def test_an_experiment_asked_for_with_a_filter_opens_one_page(qtbot, window, store_path):
+    """``flowdeck DB --experiment vision --filter …``: the filtered page, not also the plain one
+    the sidebar would open (two pages built in one event-loop turn stall the window)."""
+    from flowdeck.ui.app import open_when_ready
+
+    opened = []
+    window.host.page_opened.connect(opened.append)
+    open_when_ready(window, None, "vision", "params.lr = '0.1'", "table")
+    with qtbot.waitSignal(window.page_loaded, timeout=TIMEOUT):
+        window.open_location(str(store_path))
+    assert [page.address.filter for page in opened] == ["params.lr = '0.1'"]
+    assert sorted(shown_names(window)) == ["resnet-a"]
+    assert window.sidebar.tree.selectionModel().selectedRows()  # the sidebar shows vision

@@ -142,14 +142,17 @@ def open_when_ready(
                 entries = window.sidebar.model.experiments_of(store)
                 found = [e for e in entries if e.name == experiment] if experiment else entries[-1:]
                 if not found:
-                    window.show_message(f"There is no experiment named {experiment!r} in this store.")
+                    window.show_message(
+                        f"There is no experiment named {experiment!r} in this store."
+                    )
                     return
-                window.select_experiment_named(store, found[0].name)
                 address = experiment_address([found[0].experiment_id], filter_string)
         except BadAddress as error:
             window.show_message(error.message)
             return
-        window.open_page(store, address)
+        window.open_page(store, address)  # first: the sidebar then finds it open
+        if not page:
+            window.select_experiment_named(store, found[0].name)
         if view == "charts":
             window.show_charts()
 

@@ -34,19 +34,24 @@ class PageRequest:
 
 
 class StallMeter(QObject):
-    """Ticks every few ms on the GUI thread; the longest gap between ticks is the worst stall."""
+    """Ticks every few ms on the GUI thread; the longest gap between ticks is the worst stall.
+
+    ``longest_cpu_ms`` is the GUI thread's own CPU time during that gap: near ``longest_ms``
+    when the GUI thread was busy, near 0 when it waited (for the GIL, or for a busy machine).
+    """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.longest_ms = 0.0
-        self._last = 0.0
+        self.longest_cpu_ms = 0.0
+        self._last = self._last_cpu = 0.0
         self._timer = QTimer(self, interval=TICK_MS)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._tick)
 
     def start(self) -> None:
-        self.longest_ms = 0.0
-        self._last = time.perf_counter()
+        self.longest_ms = self.longest_cpu_ms = 0.0
+        self._last, self._last_cpu = time.perf_counter(), time.thread_time()
         self._timer.start()
 
     def stop(self) -> None:
@@ -54,9 +59,11 @@ class StallMeter(QObject):
         self._timer.stop()
 
     def _tick(self) -> None:
-        now = time.perf_counter()
-        self.longest_ms = max(self.longest_ms, (now - self._last) * 1000 - TICK_MS)
-        self._last = now
+        now, cpu = time.perf_counter(), time.thread_time()
+        gap = (now - self._last) * 1000 - TICK_MS
+        if gap > self.longest_ms:
+            self.longest_ms, self.longest_cpu_ms = gap, (cpu - self._last_cpu) * 1000
+        self._last, self._last_cpu = now, cpu
 
 
 class Snapshot(QObject):
@@ -143,8 +150,9 @@ class Snapshot(QObject):
         if name is None or not found:
             self._fail(2, f"no experiment named {name!r} in {store.display_name}")
             return
-        self.window.select_experiment_named(store, found[0].name)
+        # The page first: selecting in the sidebar then finds it open (and opens no other one).
         self._open(store, experiment_address([found[0].experiment_id], self.request.filter_string))
+        self.window.select_experiment_named(store, found[0].name)
 
     def _open(self, store: Store, address: Address) -> None:
         page = self.window.open_page(store, address)
@@ -199,6 +207,7 @@ class Snapshot(QObject):
         if self.request.view == "charts" and self.charts_seconds:
             print(f"charts drawn {self.charts_seconds:.2f} s", file=sys.stderr)
         print(f"longest stall {self.meter.longest_ms:.0f} ms", file=sys.stderr)
+        print(f"stall cpu {self.meter.longest_cpu_ms:.0f} ms", file=sys.stderr)
         print(f"started {started:.2f} s", file=sys.stderr, flush=True)
         self._finish(exit_code)
 

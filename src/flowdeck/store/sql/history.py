@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy.engine import Engine
 
+from flowdeck.core.errors import Cancelled
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import HISTORY_DTYPE
 from flowdeck.store.progress import Progress
@@ -21,8 +24,10 @@ KEYS_PER_QUERY = 100
 ROWS_PER_CHECK = 100_000
 PROGRESS_TEXT = "Reading metric histories…"
 
+logger = logging.getLogger(__name__)
 
-def _row_dtype(with_pair: bool, with_flag: bool) -> np.dtype:
+
+def row_dtype(with_pair: bool, with_flag: bool) -> np.dtype:
     """Rows as fetched: the requested pair (if several), the point, its NaN flag (if needed)."""
     fields = [("pair", np.int64)] if with_pair else []
     fields += [("step", np.int64), ("timestamp", np.int64), ("value", np.float64)]
@@ -31,7 +36,7 @@ def _row_dtype(with_pair: bool, with_flag: bool) -> np.dtype:
     return np.dtype(fields)
 
 
-def _value_sql(dialect_name: str, quote) -> tuple[str, bool]:
+def value_expression(dialect_name: str, quote) -> tuple[str, bool]:
     """The value expression, and whether the NaN flag must be fetched as its own column.
 
     Fewer fetched columns means fewer Python objects per row, which is what a million-point
@@ -52,26 +57,34 @@ def read_metric_history(
     keys: Iterable[str],
     state: TaskState | None = None,
     note_problem: NoteProblem | None = None,
+    sqlite_file: Path | None = None,
 ) -> dict[tuple[str, str], np.ndarray]:
     """Every requested (run, key) pair mapped to a ``HISTORY_DTYPE`` array (empty if absent).
 
     ``state`` is checked before each query; progress counts the runs read. Damaged cells
     (text where a number belongs) never become numbers: such a value is NaN, a point without
     a readable step or timestamp is left out, and ``note_problem`` hears about both.
+    Given the SQLite file behind ``engine``, the points are read as Arrow columns instead,
+    unless a cell is damaged (see ``sqlite_history``).
     """
     runs = list(dict.fromkeys(str(run_id) for run_id in run_ids))
     wanted_keys = list(dict.fromkeys(str(key) for key in keys))
-    result = {
-        (run_id, key): np.empty(0, dtype=HISTORY_DTYPE) for run_id in runs for key in wanted_keys
-    }
+
+    def empty() -> dict[tuple[str, str], np.ndarray]:
+        return {(r, k): np.empty(0, dtype=HISTORY_DTYPE) for r in runs for k in wanted_keys}
+
+    result = empty()
     progress = Progress(state, len(runs), PROGRESS_TEXT)
     progress.check()
     if not result:
         return result
+    if sqlite_file is not None and _arrow_read(sqlite_file, runs, wanted_keys, result, progress):
+        return result
+    result, progress.done = empty(), 0
     dialect = engine.dialect
     quote = dialect.identifier_preparer.quote
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    value_sql, with_flag = _value_sql(dialect.name, quote)
+    value_sql, with_flag = value_expression(dialect.name, quote)
     inf_is_nan = dialect.name == "sqlite"
     connection = engine.raw_connection()
     try:
@@ -80,10 +93,10 @@ def read_metric_history(
             for run_batch in chunks(runs, RUNS_PER_QUERY):
                 for key_batch in chunks(wanted_keys, KEYS_PER_QUERY):
                     with_pair = len(run_batch) * len(key_batch) > 1
-                    sql, params = _batch_query(
+                    sql, params = batch_query(
                         run_batch, key_batch, quote, marker, value_sql, with_pair
                     )
-                    dtype = _row_dtype(with_pair, with_flag)
+                    dtype = row_dtype(with_pair, with_flag)
                     cursor.execute(sql, params)
                     try:
                         rows = _fetch_rows(cursor, dtype, progress)
@@ -91,7 +104,7 @@ def read_metric_history(
                         cursor.execute(sql, params)
                         rows, damaged = _fetch_checked(cursor, dtype)
                         _note_damaged(note_problem, damaged, run_batch, key_batch)
-                    _split_into(result, rows, run_batch, key_batch, inf_is_nan)
+                    split_into(result, rows, run_batch, key_batch, inf_is_nan)
                     progress.check()
                 progress.advance(len(run_batch))
         finally:
@@ -99,6 +112,32 @@ def read_metric_history(
     finally:
         connection.close()
     return result
+
+
+def _arrow_read(
+    path: Path,
+    runs: list[str],
+    keys: list[str],
+    result: dict[tuple[str, str], np.ndarray],
+    progress: Progress,
+) -> bool:
+    """Whether the Arrow path read every history into ``result`` (else the rows must)."""
+    from flowdeck.store.sql import sqlite_arrow, sqlite_history
+
+    if not sqlite_arrow.available():
+        return False
+    try:
+        sqlite_history.read_history_arrow(
+            path, runs, keys, result, progress, RUNS_PER_QUERY, KEYS_PER_QUERY
+        )
+    except Cancelled:
+        raise
+    except Exception as error:  # noqa: BLE001 - the row path reads every valid store
+        # Expected for a damaged cell, a lock held by a writer or a damaged file: the row
+        # path reports the cells, waits for the lock, or raises the typed error.
+        logger.debug("Arrow read of histories in %s failed (%s); reading rows", path, error)
+        return False
+    return True
 
 
 def _fetch_rows(cursor, dtype: np.dtype, progress: Progress) -> np.ndarray:
@@ -153,7 +192,7 @@ def _note_damaged(
         )
 
 
-def _batch_query(
+def batch_query(
     run_batch: Sequence[str],
     key_batch: Sequence[str],
     quote,
@@ -190,7 +229,7 @@ def _case_code(column_sql: str, count: int, marker: str) -> str:
     return f"CASE {column_sql} {branches} END"
 
 
-def _split_into(
+def split_into(
     result: dict[tuple[str, str], np.ndarray],
     rows: np.ndarray,
     run_batch: Sequence[str],
@@ -207,11 +246,9 @@ def _split_into(
     values[values >= STORED_INFINITY] = np.inf
     values[values <= -STORED_INFINITY] = -np.inf
     if "pair" not in rows.dtype.names:
-        order = np.lexsort((rows["timestamp"], rows["step"]))
-        result[(run_batch[0], key_batch[0])] = _history(rows[order])
+        result[(run_batch[0], key_batch[0])] = _history(_sorted(rows, ("step", "timestamp")))
         return
-    order = np.lexsort((rows["timestamp"], rows["step"], rows["pair"]))
-    rows = rows[order]
+    rows = _sorted(rows, ("pair", "step", "timestamp"))
     pairs = rows["pair"]
     boundaries = np.flatnonzero(np.diff(pairs)) + 1
     starts = np.concatenate(([0], boundaries))
@@ -220,6 +257,22 @@ def _split_into(
     for start, end in zip(starts, ends, strict=True):
         code = int(pairs[start])
         result[(run_batch[code // n_keys], key_batch[code % n_keys])] = _history(rows[start:end])
+
+
+def _sorted(rows: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
+    """``rows`` ordered by ``fields`` (as given when they are already: SQLite reads the
+    (run_uuid, key, step) index in order, and sorting a million rows costs ~70 ms)."""
+    if len(rows) < 2:
+        return rows
+    ahead = np.zeros(len(rows) - 1, dtype=bool)  # row i sorts strictly before row i + 1
+    tied = np.ones(len(rows) - 1, dtype=bool)  # rows i and i + 1 equal on the fields so far
+    for name in fields:
+        column = rows[name]
+        ahead |= tied & (column[:-1] < column[1:])
+        tied &= column[:-1] == column[1:]
+    if (ahead | tied).all():
+        return rows
+    return rows[np.lexsort(tuple(rows[name] for name in reversed(fields)))]
 
 
 def _history(rows: np.ndarray) -> np.ndarray:

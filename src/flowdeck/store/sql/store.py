@@ -173,7 +173,9 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
         state: TaskState | None = None,
     ) -> dict[tuple[str, str], np.ndarray]:
         run_ids, keys = list(run_ids), list(keys)  # a retried read iterates them again
-        return self._read(read_metric_history, run_ids, keys, state, self.note_problem)
+        return self._read(
+            read_metric_history, run_ids, keys, state, self.note_problem, self._sqlite_file
+        )
 
     def metric_summaries(
         self,

@@ -29,7 +29,7 @@ from flowdeck.ui.tasks import TaskHandle, TaskRunner
 
 LOAD_KEY = "charts"
 CHART_COLUMNS = 2
-DRAW_GAP_MS = 10  # between two charts: room for the last one to paint on its own
+DRAW_GAP_MS = 1  # between two charts: the last one paints (a posted event) in between
 MAX_CHARTS = 60  # more metrics than this: the chooser picks; the rest wait hidden
 EMPTY_TEXT = "Select runs in the table to chart their metrics."
 
@@ -61,6 +61,7 @@ class ChartsView(QWidget):
         self._drawing = False
         self._loading: tuple[Store | None, set[tuple[str, str]]] = (None, set())
         self._cells: dict[str, tuple[QGridLayout, int, int]] = {}
+        self._unplaced: set[str] = set()  # charts made off screen, not in their cell yet
         self._drawn_x: tuple[str, str | None] = ("step", None)
         self.toolbar = ChartToolbar(self)
         self.text = QLabel(EMPTY_TEXT, self)
@@ -103,7 +104,15 @@ class ChartsView(QWidget):
         metric_keys: list[str],
         groups: list[tuple[str, list[str]]] | None = None,
     ) -> None:
-        """Chart these runs' metrics; with ``groups`` (label, run ids), one mean band per group."""
+        """Chart these runs' metrics; with ``groups`` (label, run ids), one mean band per group.
+
+        The same selection again (a reload of the table restores it) keeps the charts as they
+        are, zoom included, while they show it or are loading it."""
+        unchanged = (store, list(runs), list(groups or []), list(metric_keys)) == (
+            self.store, self.runs, self.groups, self.metric_keys
+        )  # fmt: skip
+        if unchanged and store is not None and (self.loading or self._shows_charts()):
+            return
         self.store, self.runs = store, list(runs)
         self.groups = list(groups or [])
         self.toolbar.set_grouped(bool(self.groups))
@@ -231,6 +240,7 @@ class ChartsView(QWidget):
         new ones are created one per event-loop turn by ``_draw_next`` (each costs ~25 ms)."""
         old = self.charts
         self.charts = {key: chart for key in keys if (chart := old.pop(key, None)) is not None}
+        self._unplaced &= set(self.charts)
         for chart in old.values():
             chart.setParent(None)
             chart.deleteLater()
@@ -255,7 +265,8 @@ class ChartsView(QWidget):
                 self._cells[key] = (grid, index // columns, index % columns)
                 # A placeholder of the chart's size keeps the layout still while the charts
                 # arrive one by one: a moving layout repaints every visible chart each time.
-                widget = self.charts.get(key) or _placeholder(self.grid_host)
+                chart = None if key in self._unplaced else self.charts.get(key)
+                widget = chart or _placeholder(self.grid_host)
                 grid.addWidget(widget, *self._cells[key][1:])
             self.grid_layout.addLayout(grid)
         self.grid_layout.addStretch(1)
@@ -270,7 +281,8 @@ class ChartsView(QWidget):
 
     def _draw_next(self) -> None:
         """One step per event-loop turn: make a missing chart (while the charts are still
-        hidden, so nothing repaints), then show them, then fill one chart per turn."""
+        hidden, so nothing repaints), then show the placeholders, then fill one chart per
+        turn, putting a chart made off screen in its cell once it has its curves."""
         missing = [key for key in self._cells if key not in self.charts]
         if missing:
             self._make_chart(missing[0]).reserve(len(self.runs))
@@ -289,19 +301,34 @@ class ChartsView(QWidget):
         key = self._pending.pop(0)
         if (chart := self.charts.get(key)) is not None:
             self._fill(chart, key)
+            if key in self._unplaced:
+                self._unplaced.discard(key)
+                self._put_in_cell(key, chart)
+                chart.show()
         self._draw_timer.start()
 
     def _make_chart(self, key: str) -> MetricChart:
-        grid, row, column = self._cells[key]
+        """A new chart: in its cell when the charts are on screen, else kept off screen until
+        filled (shown empty, every chart on screen would paint and lay out at once, and
+        again with its curves; that took 60+ ms of one event-loop turn)."""
         chart = self.charts[key] = self._new_chart(key)
+        if self.pages.currentWidget() is self.scroll and self.scroll.isVisible():
+            self._put_in_cell(key, chart)
+        else:
+            chart.hide()
+            self._unplaced.add(key)
+        return chart
+
+    def _put_in_cell(self, key: str, chart: MetricChart) -> None:
+        grid, row, column = self._cells[key]
         placeholder = grid.itemAtPosition(row, column)
         if placeholder is not None and placeholder.widget() is not None:
             old = placeholder.widget()
             grid.replaceWidget(old, chart)
+            old.hide()
             old.deleteLater()
         else:
             grid.addWidget(chart, row, column)
-        return chart
 
     def _fill(self, chart: MetricChart, key: str) -> None:
         assert self.store is not None
@@ -351,6 +378,9 @@ class ChartsView(QWidget):
         self.hidden_runs.discard(run_id) if visible else self.hidden_runs.add(run_id)
         for chart in self.charts.values():
             chart.set_hidden(self.hidden_runs)
+
+    def _shows_charts(self) -> bool:
+        return self.pages.currentWidget() is self.scroll and bool(self.charts)
 
     def _show_text(self, text: str) -> None:
         self._drawing = False

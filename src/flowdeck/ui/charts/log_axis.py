@@ -13,6 +13,9 @@ class MetricAxis(pg.AxisItem):
     def __init__(self, orientation: str = "left", **options: object) -> None:
         super().__init__(orientation, **options)
         self._linear_labels = False
+        # The tick text space only grows: new data (or a zoom) with narrower labels must not
+        # resize the plot, which repaints the chart once or twice more.
+        self.setStyle(autoReduceTextSpace=False)
 
     def tickValues(self, minVal: float, maxVal: float, size: float):  # noqa: N802, N803, ANN201
         self._linear_labels = bool(self.logMode) and abs(maxVal - minVal) < 1

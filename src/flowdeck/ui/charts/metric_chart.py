@@ -59,7 +59,8 @@ class MetricChart(pg.PlotWidget):
     export_requested = Signal()
 
     def __init__(self, metric: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent, axisItems={"left": MetricAxis("left")})
+        # No menus: the chart has its own; pyqtgraph's ViewBox menu costs ~4 ms per chart.
+        super().__init__(parent, enableMenu=False, axisItems={"left": MetricAxis("left")})
         self.metric_key = metric  # not "metric": that name would override QWidget.metric()
         self.options = ChartOptions()
         self._curves: dict[str, _Curve] = {}
@@ -68,7 +69,8 @@ class MetricChart(pg.PlotWidget):
         plot = self.getPlotItem()
         plot.setTitle(html.escape(metric), size="10pt")
         plot.showGrid(x=True, y=True, alpha=0.15)
-        plot.setMenuEnabled(False)
+        # The x label from the start: adding it later shrinks the plot, a repaint more.
+        plot.setLabel("bottom", X_LABELS["step"])
         self.setFixedHeight(CHART_HEIGHT)  # adding a chart must not resize (and redraw) the others
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.legend = plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
@@ -138,7 +140,9 @@ class MetricChart(pg.PlotWidget):
                 self.legend.addItem(item, html.escape(data.name))
         self._highlighted = None
         self.legend.setVisible(named and bool(curves))
-        self.getPlotItem().setLabel("bottom", X_LABELS.get(options.x_mode, options.x_mode))
+        x_label = X_LABELS.get(options.x_mode, options.x_mode)
+        if self.getPlotItem().getAxis("bottom").labelText != x_label:  # same: no new layout
+            self.getPlotItem().setLabel("bottom", x_label)
         self.set_options(options, force=True)
         if kept is not None and not all(kept[1]):
             (x_range, y_range), (auto_x, auto_y) = kept
@@ -150,7 +154,7 @@ class MetricChart(pg.PlotWidget):
     def reserve(self, count: int) -> None:
         """Have the curve items for ``count`` runs ready (hidden), so drawing them makes none
         (more than LEGEND_MAX_RUNS runs share the bundle's items)."""
-        while len(self._pool) < min(count, LEGEND_MAX_RUNS):
+        while len(self._pool) < (count if count <= LEGEND_MAX_RUNS else 0):
             item = self._new_item()
             item.setClickable(True, width=8)
             item.sigClicked.connect(self._curve_clicked)

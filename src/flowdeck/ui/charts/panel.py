@@ -22,6 +22,8 @@ SELECTION_SETTLE_MS = 120  # shift-click and keyboard selection come in bursts
 OPTIONS_KEY = "charts/options"
 HIDDEN_KEY = "charts/hidden_metrics"
 TAB_KEY = "charts/tab"
+CURVES_TAB, PARALLEL_TAB, SCATTER_TAB = range(3)
+TAB_LABELS = ("Curves", "Parallel coordinates", "Scatter")
 
 
 class ChartsPanel(QWidget):
@@ -29,6 +31,8 @@ class ChartsPanel(QWidget):
 
     It reads the pane through its public API (table, selection, groups) and asks for
     selection changes with ``select_requested`` / ``focus_requested``; the page wires both.
+    The parallel and scatter charts (two plot widgets, ~45 ms) are made when first shown or
+    asked for (``parallel`` / ``scatter``); until then their tabs hold empty placeholders.
     """
 
     select_requested = Signal(list)  # run ids brushed in the parallel chart
@@ -40,11 +44,11 @@ class ChartsPanel(QWidget):
         self.runs = runs
         self.tabs = QTabWidget(self)
         self.charts = ChartsView(runner, self.tabs)
-        self.parallel = ParallelCoordinates(self.tabs)
-        self.scatter = ScatterChart(self.tabs)
-        self.tabs.addTab(self.charts, "Curves")
-        self.tabs.addTab(self.parallel, "Parallel coordinates")
-        self.tabs.addTab(self.scatter, "Scatter")
+        self._parallel: ParallelCoordinates | None = None
+        self._scatter: ScatterChart | None = None
+        self.tabs.addTab(self.charts, TAB_LABELS[CURVES_TAB])
+        for index in (PARALLEL_TAB, SCATTER_TAB):
+            self.tabs.addTab(QWidget(self.tabs), TAB_LABELS[index])
         self.tabs.setDocumentMode(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -53,13 +57,11 @@ class ChartsPanel(QWidget):
         self._keep_charts = False
         self._compared: tuple[int, tuple[str, ...]] | None = None
         self._restore_state()
-        self.tabs.currentChanged.connect(lambda _i: self._settle.start())
+        self.tabs.currentChanged.connect(self._tab_changed)
         self.tabs.currentChanged.connect(lambda i: settings.set_value(TAB_KEY, i))
         toolbar = self.charts.toolbar
         toolbar.options_changed.connect(lambda o: settings.set_value(OPTIONS_KEY, asdict(o)))
         toolbar.metrics_changed.connect(lambda hidden: settings.set_value(HIDDEN_KEY, hidden))
-        self.parallel.brushed.connect(self.select_brushed)
-        self.scatter.run_clicked.connect(self.focus_run)
         self._settle = QTimer(self, singleShot=True, interval=SELECTION_SETTLE_MS)
         self._settle.timeout.connect(self.follow_selection)
         runs.selection_changed.connect(lambda _ids: self._settle.start())
@@ -69,6 +71,54 @@ class ChartsPanel(QWidget):
         self.charts.run_clicked.connect(self.focus_run)
         self.charts.toolbar.export_requested.connect(self.export_current)
         self.charts.export_requested.connect(self.export)
+
+    @property
+    def parallel(self) -> ParallelCoordinates:
+        """The parallel-coordinates chart, made (and put in its tab) on first use."""
+        if self._parallel is None:
+            self._parallel = ParallelCoordinates(self.tabs)
+            self._parallel.brushed.connect(self.select_brushed)
+            self._put_in_tab(PARALLEL_TAB, self._parallel)
+        return self._parallel
+
+    @property
+    def scatter(self) -> ScatterChart:
+        """The scatter chart, made (and put in its tab) on first use."""
+        if self._scatter is None:
+            self._scatter = ScatterChart(self.tabs)
+            self._scatter.run_clicked.connect(self.focus_run)
+            self._put_in_tab(SCATTER_TAB, self._scatter)
+        return self._scatter
+
+    def built_charts(self) -> list[QWidget]:
+        """The charts made so far (the curves always; parallel and scatter once shown)."""
+        return [w for w in (self.charts, self._parallel, self._scatter) if w is not None]
+
+    def _put_in_tab(self, index: int, chart: QWidget) -> None:
+        """Swap a lazy tab's placeholder for its chart; the current tab stays current."""
+        tabs = self.tabs
+        current, placeholder = tabs.currentIndex(), tabs.widget(index)
+        blocked = tabs.blockSignals(True)
+        try:
+            tabs.removeTab(index)
+            tabs.insertTab(index, chart, TAB_LABELS[index])
+            tabs.setCurrentIndex(current)
+        finally:
+            tabs.blockSignals(blocked)
+        placeholder.deleteLater()
+
+    def _tab_changed(self, _index: int) -> None:
+        if self.isVisible():
+            QTimer.singleShot(0, self._build_current_tab)  # not while the tab bar emits
+        self._settle.start()
+
+    def _build_current_tab(self) -> None:
+        """Make the chart of the tab just shown, so it appears before the selection settles."""
+        index = self.tabs.currentIndex()
+        if index == PARALLEL_TAB and self._parallel is None:
+            self.parallel  # noqa: B018 - made on access
+        elif index == SCATTER_TAB and self._scatter is None:
+            self.scatter  # noqa: B018 - made on access
 
     def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)  # type: ignore[arg-type]
@@ -83,8 +133,8 @@ class ChartsPanel(QWidget):
             return
         table = self.runs.table()
         selected = self.runs.selected_run_ids()
-        current = self.tabs.currentWidget()
-        if current is self.charts:
+        index = self.tabs.currentIndex()
+        if index == CURVES_TAB:
             runs, keys = chart_runs(table, selected)
             groups = None
             shown_groups = self.runs.groups()
@@ -95,9 +145,10 @@ class ChartsPanel(QWidget):
             found = (table.row_of(run_id) for run_id in selected)
             rows = np.array([row for row in found if row is not None], dtype=np.int64)
             compared = (id(table), tuple(selected))
-            if compared != self._compared or current is self.scatter:
-                self._compared = compared if current is self.parallel else None
-                current.set_data(table, rows)
+            if compared != self._compared or index == SCATTER_TAB:
+                self._compared = compared if index == PARALLEL_TAB else None
+                chart = self.parallel if index == PARALLEL_TAB else self.scatter
+                chart.set_data(table, rows)
         self._brushing = False
 
     def select_brushed(self, run_ids: list[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -241,8 +242,10 @@ class AboutDialog(QDialog):
 
 
 def user_guide_path() -> Path:
-    """docs/user-guide.md beside the source tree (src layout)."""
-    return Path(flowdeck.__file__).resolve().parents[2] / "docs" / "user-guide.md"
+    """docs/user-guide.md beside the source tree (src layout), else in the bundle's prefix."""
+    source = Path(flowdeck.__file__).resolve().parents[2] / "docs" / "user-guide.md"
+    bundled = Path(sys.prefix) / "docs" / "user-guide.md"  # the PyInstaller bundle's _internal/
+    return bundled if not source.is_file() and bundled.is_file() else source
 
 
 def user_guide_markdown() -> str:
