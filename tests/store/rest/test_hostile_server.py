@@ -114,6 +114,21 @@ def test_a_repeated_page_token_stops_the_listing() -> None:
 
 
 @pytest.mark.timeout(60)
+def test_empty_model_pages_with_ever_new_tokens_stop() -> None:
+    counter = iter(range(10**6))
+
+    def endless(request: Request) -> Reply:
+        return json_reply({"registered_models": [], "next_page_token": f"t{next(counter)}"})
+
+    with fault_server(endless) as server:
+        store = store_for(server)
+        store.client.max_pages = 25
+        with pytest.raises(EndlessPaging, match="registered models"):
+            store.registered_models("")
+    assert len(server.requests) <= 27
+
+
+@pytest.mark.timeout(60)
 def test_a_trace_page_that_points_at_itself_is_the_last() -> None:
     answer = {"traces": [], "next_page_token": "same"}
     with fault_server(by_endpoint({"traces/search": answer})) as server:

@@ -20,7 +20,7 @@ from flowdeck.core.model_versions import (
 from flowdeck.core.registry_filter import PROMPT_FILTER, mentions_prompt_tag, parse_model_filter
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.progress import Progress
-from flowdeck.store.rest.client import RestClient
+from flowdeck.store.rest.client import EndlessPaging, RestClient
 from flowdeck.store.rest.runs import key_values
 
 MODELS_PAGE_MAX = 1000
@@ -180,7 +180,14 @@ class _SearchStream:
             return None
         if not self.loaded:
             self._load()
+        seen = {self.page_token}
         while not self.buffer and self.next_token:
+            if self.next_token in seen or len(seen) > self.client.max_pages:
+                raise EndlessPaging(
+                    f"{self.client.base_url} kept sending empty pages of registered models with "
+                    "more to come; Flowdeck stopped reading."
+                )
+            seen.add(self.next_token)
             self.page_token, self.taken = self.next_token, 0
             self._load()
         return self.buffer[0] if self.buffer else None
@@ -280,6 +287,7 @@ def all_model_versions(
 def _listing(client: RestClient, progress: Progress) -> dict[str, dict[str, int]]:
     listing: dict[str, dict[str, int]] = {}
     token: str | None = None
+    seen: set[str] = set()
     while True:
         progress.check()
         page = search_registered_models(client, "", token, MODELS_PAGE_MAX)
@@ -287,6 +295,12 @@ def _listing(client: RestClient, progress: Progress) -> dict[str, dict[str, int]
         token = page.next_token
         if not token or not page.items:
             return listing
+        if token in seen or len(seen) >= client.max_pages:
+            raise EndlessPaging(
+                f"{client.base_url} kept sending pages of registered models; Flowdeck stopped "
+                "reading."
+            )
+        seen.add(token)
 
 
 def _all_version_items(
