@@ -62,8 +62,8 @@ def save_python_model(folder: Path) -> Path:
     return path
 
 
-def group_pids(pgid: int) -> list[int]:
-    """The live (non-zombie) processes of a process group, read from /proc."""
+def _live_processes() -> list[tuple[int, list[str]]]:
+    """(pid, the stat fields after the name) of every live (non-zombie) process in /proc."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -73,22 +73,16 @@ def group_pids(pgid: int) -> list[int]:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            found.append(int(entry.name))
+        if fields[0] != "Z":
+            found.append((int(entry.name), fields))
     return found
+
+
+def group_pids(pgid: int) -> list[int]:
+    """The live processes of a process group."""
+    return [pid for pid, fields in _live_processes() if int(fields[2]) == pgid]
 
 
 def child_pids(parent: int) -> list[int]:
-    """The live direct children of a process, read from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if fields[0] != "Z" and int(fields[1]) == parent:
-            found.append(int(entry.name))
-    return found
+    """The live direct children of a process."""
+    return [pid for pid, fields in _live_processes() if int(fields[1]) == parent]
