@@ -110,6 +110,7 @@ class InferenceLog:
         self._lock = threading.Lock()
         self._entries: deque[InferenceEntry] = deque(maxlen=max_entries)
         self._listeners: list[Callable[[InferenceEntry], None]] = []
+        self.changes = 0  # grows with every record or clear: a cheap "anything new?" for viewers
         if path is not None and path.is_file():
             self._entries.extend(read_entries(path, max_entries))
 
@@ -132,6 +133,7 @@ class InferenceLog:
         """Keep the entry, append it to the file, and tell the listeners."""
         with self._lock:
             self._entries.append(entry)
+            self.changes += 1
             if self.path is not None:
                 self._append(entry)
             listeners = list(self._listeners)
@@ -166,6 +168,7 @@ class InferenceLog:
         """Forget the entries in memory and delete the file."""
         with self._lock:
             self._entries.clear()
+            self.changes += 1
             if self.path is not None:
                 self.path.unlink(missing_ok=True)
 

@@ -134,7 +134,7 @@ class ServersPage(Page):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._log_lines = 0
-        self._requests_seen = -1
+        self._requests_seen: tuple = ()
         self.manager.changed.connect(self.refresh_view)
         self.refresh_view()
 
@@ -258,7 +258,13 @@ class ServersPage(Page):
         return getattr(process, "inference_log", None) if process is not None else None
 
     def _show_requests(self) -> None:
+        """Rebuild the requests table only when the log, its size or the filter changed (the
+        manager ticks every second; thousands of rows rebuilt each time would stall)."""
         log = self._inference_log()
+        seen = (id(log), log.changes if log is not None else 0, self.requests_filter.text())
+        if seen == self._requests_seen:
+            return
+        self._requests_seen = seen
         entries = list(log.entries(self.requests_filter.text() or None)) if log is not None else []
         self.requests.setRowCount(len(entries))
         for row, entry in enumerate(entries):
