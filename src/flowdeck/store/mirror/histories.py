@@ -1,0 +1,121 @@
+"""Full metric histories read from a source store in bulk, run batch by run batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from flowdeck.core.task_state import TaskState
+from flowdeck.store.base import HISTORY_DTYPE, Store
+
+Pair = tuple[str, str]
+# MLflow's server answers get-history-bulk with at most this many points for at most 100 runs.
+BULK_ENDPOINT = "ajax-api/2.0/mlflow/metrics/get-history-bulk"
+BULK_MAX_POINTS = 25_000
+BULK_MAX_RUNS = 100
+PAGE_ENDPOINT = "metrics/get-history"
+PAGE_POINTS = 25_000
+REST_THREADS = 6
+# MLflow's SQL store keeps +-inf as +-DBL_MAX and the server returns that number.
+STORED_INFINITY = 1.7976931348623157e308
+
+
+def read_histories(
+    store: Store, pairs: Sequence[Pair], state: TaskState | None = None
+) -> Iterator[tuple[Pair, np.ndarray]]:
+    """Every point of each (run, key) pair, in no particular order of pairs."""
+    if not pairs:
+        return
+    if store.kind == "rest":
+        yield from _rest_histories(store, pairs, state)
+        return
+    by_run: dict[str, list[str]] = {}
+    for run_id, key in pairs:
+        by_run.setdefault(run_id, []).append(key)
+    keys = sorted({key for _, key in pairs})
+    wanted = set(pairs)
+    histories = store.metric_history(list(by_run), keys, state=state)
+    for pair, history in histories.items():
+        if pair in wanted:
+            yield pair, history
+
+
+def _rest_histories(
+    store: Store, pairs: Sequence[Pair], state: TaskState | None
+) -> Iterator[tuple[Pair, np.ndarray]]:
+    """Bulk requests of up to 100 runs per key; a batch the server cut short is split."""
+    client = store.client  # type: ignore[attr-defined]
+    by_key: dict[str, list[str]] = {}
+    for run_id, key in pairs:
+        by_key.setdefault(key, []).append(run_id)
+    batches = [
+        (key, run_ids[start : start + BULK_MAX_RUNS])
+        for key, run_ids in by_key.items()
+        for start in range(0, len(run_ids), BULK_MAX_RUNS)
+    ]
+
+    def fetch(batch: tuple[str, list[str]]) -> dict[Pair, np.ndarray]:
+        if state is not None:
+            state.check()
+        return _bulk_or_split(client, batch[0], batch[1], state)
+
+    with ThreadPoolExecutor(REST_THREADS) as pool:
+        for found in pool.map(fetch, batches):
+            yield from found.items()
+
+
+def _bulk_or_split(
+    client: Any, key: str, run_ids: list[str], state: TaskState | None
+) -> dict[Pair, np.ndarray]:
+    if len(run_ids) == 1:
+        points = _bulk(client, key, run_ids)
+        if len(points) < BULK_MAX_POINTS:
+            return {(run_ids[0], key): _history(points)}
+        return {(run_ids[0], key): paged_history(client, run_ids[0], key, state)}
+    points = _bulk(client, key, run_ids)
+    if len(points) >= BULK_MAX_POINTS:  # the answer may be cut: ask for halves
+        middle = len(run_ids) // 2
+        found = _bulk_or_split(client, key, run_ids[:middle], state)
+        found.update(_bulk_or_split(client, key, run_ids[middle:], state))
+        return found
+    grouped: dict[str, list[dict[str, Any]]] = {run_id: [] for run_id in run_ids}
+    for point in points:
+        grouped.setdefault(str(point.get("run_id")), []).append(point)
+    return {(run_id, key): _history(grouped.get(run_id, [])) for run_id in run_ids}
+
+
+def _bulk(client: Any, key: str, run_ids: list[str]) -> list[dict[str, Any]]:
+    url = f"{client.base_url}/{BULK_ENDPOINT}"
+    params = {"run_id": run_ids, "metric_key": key, "max_results": BULK_MAX_POINTS}
+    response = client.request("GET", url, params=params)
+    return list(client._json(response).get("metrics") or [])
+
+
+def paged_history(
+    client: Any, run_id: str, key: str, state: TaskState | None = None
+) -> np.ndarray:
+    """One long history in pages of 25,000 points, so no single answer hits the timeout."""
+    payload = {"run_id": run_id, "metric_key": key, "max_results": PAGE_POINTS}
+    points: list[dict[str, Any]] = []
+    for page in client.iter_pages("GET", PAGE_ENDPOINT, payload, "metrics", state=state):
+        points.extend(page)
+    return _history(points)
+
+
+def _history(points: list[dict[str, Any]]) -> np.ndarray:
+    history = np.empty(len(points), dtype=HISTORY_DTYPE)
+    if not points:
+        return history
+    history["step"] = [int(point.get("step", 0) or 0) for point in points]
+    history["timestamp"] = [int(point.get("timestamp", 0) or 0) for point in points]
+    values = np.asarray(
+        [np.nan if point.get("value") is None else float(point["value"]) for point in points],
+        dtype=np.float64,
+    )
+    values[values >= STORED_INFINITY] = np.inf
+    values[values <= -STORED_INFINITY] = -np.inf
+    history["value"] = values
+    return history[np.lexsort((history["timestamp"], history["step"]))]

@@ -1,0 +1,224 @@
+"""One sync of a mirror: copy what changed at the source, batch by batch, resumable."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from flowdeck.core.errors import NotFound
+from flowdeck.core.task_state import TaskState
+from flowdeck.store.base import Store
+from flowdeck.store.mirror import runs_copy
+from flowdeck.store.mirror.database import (
+    RUNS_STATE_TABLE,
+    now_ms,
+    open_for_sync,
+    transaction,
+    write_state,
+)
+from flowdeck.store.mirror.histories import read_histories
+from flowdeck.store.mirror.source import read_experiments, read_runs
+
+BATCH_RUNS = 250
+
+
+@dataclass(frozen=True)
+class MirrorOptions:
+    """What to copy: some experiments (names or ids; all when empty), the registry, traces."""
+
+    experiments: Sequence[str] = ()
+    models: bool = True
+    traces: bool = True
+    batch_runs: int = BATCH_RUNS
+
+
+@dataclass
+class MirrorReport:
+    """What one sync did, in counts a progress line or a closing message can show."""
+
+    experiments: int = 0
+    runs_seen: int = 0
+    runs_copied: int = 0
+    runs_gone: int = 0
+    points: int = 0
+    extras: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.experiments} experiments",
+            f"{self.runs_copied} of {self.runs_seen} runs copied",
+            f"{self.points:,} metric points added",
+        ]
+        if self.runs_gone:
+            parts.append(f"{self.runs_gone} runs gone at the source marked deleted")
+        parts.extend(f"{count} {name}" for name, count in self.extras.items())
+        return ", ".join(parts) + f" in {self.seconds:.1f} s"
+
+
+# A step after the runs: (name in the report, copy(source, conn, experiment_ids, state) -> count).
+ExtraStep = Callable[[Store, sqlite3.Connection, list[str], TaskState | None], int]
+EXTRA_STEPS: dict[str, tuple[str, ExtraStep]] = {}
+
+
+def register_step(option: str, name: str, step: ExtraStep) -> None:
+    """Add a copy step run when ``MirrorOptions.<option>`` is set (registry, traces…)."""
+    EXTRA_STEPS[name] = (option, step)
+
+
+def origin_of(store: Store) -> str:
+    """The origin recorded in a mirror: the source's location without secrets."""
+    from flowdeck.core.redact import redact_location
+
+    return redact_location(store.location)
+
+
+def sync_mirror(
+    source: Store,
+    destination: Path,
+    options: MirrorOptions | None = None,
+    state: TaskState | None = None,
+) -> MirrorReport:
+    """Bring the mirror at ``destination`` up to date with ``source``.
+
+    Each batch of runs (with their histories and inputs) is one transaction, so an interrupted
+    sync leaves a consistent copy and the next one carries on where it stopped.
+    """
+    options = options or MirrorOptions()
+    started = time.perf_counter()
+    report = MirrorReport()
+    experiments = _chosen_experiments(read_experiments(source), options.experiments)
+    conn = open_for_sync(Path(destination), origin_of(source))
+    try:
+        write_state(conn, origin_kind=source.kind, sync_started=str(now_ms()), complete="0")
+        with transaction(conn):
+            _write_experiments(conn, experiments)
+        ids = list(experiments["experiment_id"])
+        report.experiments = len(ids)
+        _copy_runs(source, conn, ids, options, state, report)
+        for name, (option, step) in EXTRA_STEPS.items():
+            if getattr(options, option, False):
+                report.extras[name] = step(source, conn, ids, state)
+        report.seconds = time.perf_counter() - started
+        write_state(
+            conn,
+            last_sync=str(now_ms()),
+            complete="1",
+            experiments=sorted(ids, key=_id_order),
+            last_report=report.summary(),
+        )
+    finally:
+        conn.close()
+    return report
+
+
+def _chosen_experiments(frame: pd.DataFrame, wanted: Sequence[str]) -> pd.DataFrame:
+    if not wanted:
+        return frame
+    chosen = []
+    for item in wanted:
+        rows = frame[(frame["experiment_id"] == str(item)) | (frame["name"] == str(item))]
+        if rows.empty:
+            raise NotFound(f"The source has no experiment named or numbered '{item}'.")
+        chosen.append(rows.iloc[0]["experiment_id"])
+    return frame[frame["experiment_id"].isin(chosen)]
+
+
+def _write_experiments(conn: sqlite3.Connection, experiments: pd.DataFrame) -> None:
+    for row in experiments.itertuples(index=False):
+        experiment_id = int(row.experiment_id)
+        clash = conn.execute(
+            "SELECT experiment_id FROM experiments WHERE name = ? AND experiment_id != ?",
+            (row.name, experiment_id),
+        ).fetchone()
+        if clash is not None:  # renamed at the source since the last sync: free the name
+            conn.execute(
+                "UPDATE experiments SET name = name || ' (renamed at the source)' "
+                "WHERE experiment_id = ?",
+                clash,
+            )
+        conn.execute(
+            "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, "
+            "creation_time, last_update_time) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(experiment_id) DO UPDATE SET name = excluded.name, "
+            "artifact_location = excluded.artifact_location, "
+            "lifecycle_stage = excluded.lifecycle_stage, creation_time = excluded.creation_time, "
+            "last_update_time = excluded.last_update_time",
+            (
+                experiment_id,
+                row.name,
+                row.artifact_location,
+                row.lifecycle_stage,
+                runs_copy._int(row.creation_time),
+                runs_copy._int(row.last_update_time),
+            ),
+        )
+        conn.execute("DELETE FROM experiment_tags WHERE experiment_id = ?", (experiment_id,))
+        conn.executemany(
+            "INSERT INTO experiment_tags (key, value, experiment_id) VALUES (?, ?, ?)",
+            [(key, value, experiment_id) for key, value in (row.tags or {}).items()],
+        )
+
+
+def _copy_runs(
+    source: Store,
+    conn: sqlite3.Connection,
+    ids: list[str],
+    options: MirrorOptions,
+    state: TaskState | None,
+    report: MirrorReport,
+) -> None:
+    if state is not None:
+        state.progress(0, 0, "Listing runs…")
+    found = read_runs(source, ids, state)
+    tables = found.tables
+    order = list(tables.runs["run_id"])
+    report.runs_seen = len(order)
+    fingerprints = runs_copy.run_fingerprints(tables, found.inputs)
+    synced = runs_copy.synced_fingerprints(conn)
+    changed = [run_id for run_id in order if synced.get(run_id) != fingerprints[run_id]]
+    total = len(changed)
+    for start in range(0, total, options.batch_runs):
+        if state is not None:
+            state.progress(start, total, f"Copying runs ({start:,} of {total:,})…")
+            state.check()
+        batch = changed[start : start + options.batch_runs]
+        wanted = runs_copy.source_latest(tables, batch)
+        held = runs_copy.synced_latest(conn, batch)
+        pairs = [pair for pair, latest in wanted.items() if held.get(pair) != latest]
+        histories = dict(read_histories(source, pairs, state))
+        with transaction(conn):
+            report.points += runs_copy.write_runs(
+                conn, tables, batch, found.inputs, histories, fingerprints
+            )
+        report.runs_copied += len(batch)
+    if state is not None:
+        state.progress(total, total, "Runs copied")
+    present = set(order)
+    gone = [run_id for run_id in _mirrored_runs(conn, ids) if run_id not in present]
+    with transaction(conn):
+        report.runs_gone = runs_copy.mark_gone(conn, gone)
+
+
+def _mirrored_runs(conn: sqlite3.Connection, ids: list[str]) -> list[str]:
+    """Runs of ``ids`` the mirror holds that were copied and are not marked gone yet."""
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    return [
+        run_id
+        for (run_id,) in conn.execute(
+            f"SELECT r.run_uuid FROM runs r JOIN {RUNS_STATE_TABLE} s ON s.run_uuid = r.run_uuid "
+            f"WHERE s.gone_at IS NULL AND r.experiment_id IN ({marks})",
+            [int(i) for i in ids],
+        )
+    ]
+
+
+def _id_order(experiment_id: str) -> tuple[int, str]:
+    return (int(experiment_id), "") if experiment_id.isdigit() else (0, experiment_id)
