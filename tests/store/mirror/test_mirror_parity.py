@@ -105,8 +105,10 @@ def test_histories_and_inputs_equal_the_source(mirrored) -> None:
 def _points_of(metrics) -> list[tuple]:
     """Points as a SQL store can hold them: an exact repeat (a file store keeps it) is one row."""
     return sorted(
-        {(m.step, m.timestamp, "nan" if math.isnan(m.value) else _as_sql_keeps_it(m.value))
-        for m in metrics}
+        {
+            (m.step, m.timestamp, "nan" if math.isnan(m.value) else _as_sql_keeps_it(m.value))
+            for m in metrics
+        }
     )
 
 

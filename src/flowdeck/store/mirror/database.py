@@ -96,9 +96,7 @@ def open_for_sync(path: Path, origin: str) -> sqlite3.Connection:
         create_database(path, origin)
     state = read_state(path)
     if state.get("origin") not in (None, origin):
-        raise MirrorError(
-            f"{path} mirrors {state['origin']}, not {origin}; choose another file."
-        )
+        raise MirrorError(f"{path} mirrors {state['origin']}, not {origin}; choose another file.")
     conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("PRAGMA synchronous = NORMAL")

@@ -94,9 +94,7 @@ def _bulk(client: Any, key: str, run_ids: list[str]) -> list[dict[str, Any]]:
     return list(client._json(response).get("metrics") or [])
 
 
-def paged_history(
-    client: Any, run_id: str, key: str, state: TaskState | None = None
-) -> np.ndarray:
+def paged_history(client: Any, run_id: str, key: str, state: TaskState | None = None) -> np.ndarray:
     """One long history in pages of 25,000 points, so no single answer hits the timeout."""
     payload = {"run_id": run_id, "metric_key": key, "max_results": PAGE_POINTS}
     points: list[dict[str, Any]] = []

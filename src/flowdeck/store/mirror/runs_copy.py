@@ -214,8 +214,7 @@ def _insert_inputs(
 ) -> None:
     for dataset in found.datasets:
         row = conn.execute(
-            "SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND name = ? "
-            "AND digest = ?",
+            "SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?",
             (experiment_id, dataset.name, dataset.digest),
         ).fetchone()
         if row is None:
@@ -257,8 +256,12 @@ def _insert_inputs(
         conn.execute(
             "INSERT OR IGNORE INTO inputs (input_uuid, source_type, source_id, destination_type, "
             "destination_id, step) VALUES (?, 'RUN_OUTPUT', ?, 'MODEL_OUTPUT', ?, ?)",
-            (_uuid("model-output", run_id, output.model_id, output.step), run_id,
-             output.model_id, output.step),
+            (
+                _uuid("model-output", run_id, output.model_id, output.step),
+                run_id,
+                output.model_id,
+                output.step,
+            ),
         )
 
 

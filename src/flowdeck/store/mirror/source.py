@@ -93,7 +93,9 @@ def _read_rest_runs(store: Store, ids: list[str], state: TaskState | None) -> So
             "max_results": SEARCH_MAX_RESULTS,
         }
         client = store.client  # type: ignore[attr-defined]
-        pages = client.iter_pages("POST", "runs/search", payload, "runs", is_search=True, state=state)
+        pages = client.iter_pages(
+            "POST", "runs/search", payload, "runs", is_search=True, state=state
+        )
         for done, page in enumerate(pages, 1):
             builder.add(page)
             for raw in page:
