@@ -6,33 +6,12 @@ import math
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
 
-from flowdeck.store import open_store
-from flowdeck.store.mirror import MirrorOptions, read_state, sync_mirror
+from flowdeck.store.mirror import read_state
 
 DBL_MAX = 1.7976931348623157e308
-SOURCES = [
-    "file_store_scenario",
-    "sqlite_scenario",
-    pytest.param("postgres_scenario", marks=[pytest.mark.slow, pytest.mark.postgres]),
-    pytest.param("server_scenario", marks=[pytest.mark.slow, pytest.mark.server]),
-]
-
-
-@pytest.fixture(scope="module", params=SOURCES)
-def mirrored(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    """(source scenario, mirror path, first sync's report) for each kind of source."""
-    scenario = request.getfixturevalue(request.param)
-    destination = tmp_path_factory.mktemp("mirror") / "mirror.db"
-    store = open_store(scenario.location)
-    try:
-        report = sync_mirror(store, destination, MirrorOptions())
-    finally:
-        store.close()
-    return scenario, destination, report
 
 
 def _client(uri: str) -> MlflowClient:
