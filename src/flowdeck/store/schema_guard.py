@@ -201,6 +201,9 @@ def sql_read_only_reason(store: Any) -> str | None:
 
     from flowdeck.core.errors import CorruptStore, StoreUnreachable
 
+    mirror = getattr(store, "mirror", None)
+    if mirror is not None:
+        return mirror.read_only_reason()
     try:
         with store.engine.connect() as connection:
             if not sa.inspect(connection).has_table("alembic_version"):

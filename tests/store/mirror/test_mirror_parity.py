@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
 
@@ -102,3 +103,29 @@ def test_the_mirror_records_its_origin(mirrored) -> None:
     assert state["complete"] == "1"
     assert int(state["last_sync"]) > 0
     assert state["origin"]
+
+
+def test_flowdeck_opens_the_mirror_read_only_naming_its_origin(mirrored) -> None:
+    from flowdeck.core.errors import ReadOnlyStore
+    from flowdeck.store import open_store
+
+    scenario, destination, _ = mirrored
+    store = open_store(str(destination))
+    try:
+        assert store.mirror is not None and "offline mirror" in store.display_name
+        reason = store.read_only_reason or ""
+        assert "Offline mirror of" in reason and "last synced" in reason
+        assert "edits belong at the source" in reason
+        with pytest.raises(ReadOnlyStore):
+            store.writer()
+        source = open_store(scenario.location)
+        try:
+            ids = list(source.experiments(view="all")["experiment_id"])
+            expected = source.runs(ids, view="all", order_by=["attributes.run_id"])
+        finally:
+            source.close()
+        found = store.runs(ids, view="all", order_by=["attributes.run_id"])
+        assert list(found["run_id"]) == list(expected["run_id"])
+        assert sorted(found.columns) == sorted(expected.columns)
+    finally:
+        store.close()

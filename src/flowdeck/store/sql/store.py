@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,9 @@ from flowdeck.store.sql.registry import SqlRegistryMixin
 from flowdeck.store.sql.schema import SqlSchema, read_schema, table_of
 from flowdeck.store.sql.summaries import read_metric_summaries
 from flowdeck.store.sql.traces import SqlTracesMixin
+
+if TYPE_CHECKING:
+    from flowdeck.store.mirror.identity import MirrorInfo
 
 # Reads of a quiet WAL-mode SQLite file are repeated this often when a writer changed the
 # file during the read (see ``engine.sqlite_read_uri``), then give up with a typed error.
@@ -110,7 +114,20 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
 
     @property
     def display_name(self) -> str:
-        return display_name(self._uri)
+        name = display_name(self._uri)
+        return f"{name} (offline mirror)" if self.mirror is not None else name
+
+    @cached_property
+    def mirror(self) -> MirrorInfo | None:
+        """Origin and last sync when this SQLite file is a Flowdeck mirror, else None."""
+        from flowdeck.store.mirror.identity import mirror_info
+
+        return mirror_info(sqlite_path(self._uri))
+
+    def refresh_mirror(self) -> None:
+        """Read the mirror's state again (after a sync); the read-only reason follows it."""
+        self.__dict__.pop("mirror", None)
+        self.__dict__.pop("read_only_reason", None)
 
     @property
     def capabilities(self) -> frozenset[str]:
