@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flowdeck.store.mirror import steps as _steps  # noqa: F401 - registers the copy steps
 from flowdeck.store.mirror.database import MirrorError, is_mirror, read_state
 from flowdeck.store.mirror.sync import MirrorOptions, MirrorReport, sync_mirror
 

@@ -71,6 +71,18 @@ def register_step(option: str, name: str, step: ExtraStep) -> None:
     EXTRA_STEPS[name] = (option, step)
 
 
+def recorded_options(state: dict[str, str]) -> MirrorOptions:
+    """The options a mirror was last synced with (from ``read_state``), to sync it the same way."""
+    import json
+
+    scope = json.loads(state.get("scope") or "[]")
+    return MirrorOptions(
+        experiments=tuple(str(item) for item in scope),
+        models=state.get("models", "1") == "1",
+        traces=state.get("traces", "1") == "1",
+    )
+
+
 def origin_of(store: Store) -> str:
     """The origin recorded in a mirror: the source's location without secrets."""
     from flowdeck.core.redact import redact_location
@@ -95,7 +107,15 @@ def sync_mirror(
     experiments = _chosen_experiments(read_experiments(source), options.experiments)
     conn = open_for_sync(Path(destination), origin_of(source))
     try:
-        write_state(conn, origin_kind=source.kind, sync_started=str(now_ms()), complete="0")
+        write_state(
+            conn,
+            origin_kind=source.kind,
+            sync_started=str(now_ms()),
+            complete="0",
+            scope=list(options.experiments),
+            models="1" if options.models else "0",
+            traces="1" if options.traces else "0",
+        )
         with transaction(conn):
             _write_experiments(conn, experiments)
         ids = list(experiments["experiment_id"])
