@@ -9,18 +9,15 @@ from typing import Any
 import numpy as np
 
 from flowdeck.core.task_state import TaskState
-from flowdeck.store.base import HISTORY_DTYPE, Store
+from flowdeck.store.base import Store
+from flowdeck.store.rest.history import fetch_history, points_to_history
 
 Pair = tuple[str, str]
 # MLflow's server answers get-history-bulk with at most this many points for at most 100 runs.
 BULK_ENDPOINT = "ajax-api/2.0/mlflow/metrics/get-history-bulk"
 BULK_MAX_POINTS = 25_000
 BULK_MAX_RUNS = 100
-PAGE_ENDPOINT = "metrics/get-history"
-PAGE_POINTS = 25_000
 REST_THREADS = 6
-# MLflow's SQL store keeps +-inf as +-DBL_MAX and the server returns that number.
-STORED_INFINITY = 1.7976931348623157e308
 
 
 def read_histories(
@@ -73,8 +70,8 @@ def _bulk_or_split(
     if len(run_ids) == 1:
         points = _bulk(client, key, run_ids)
         if len(points) < BULK_MAX_POINTS:
-            return {(run_ids[0], key): _history(points)}
-        return {(run_ids[0], key): paged_history(client, run_ids[0], key, state)}
+            return {(run_ids[0], key): points_to_history([points])}
+        return {(run_ids[0], key): fetch_history(client, run_ids[0], key, state)}
     points = _bulk(client, key, run_ids)
     if len(points) >= BULK_MAX_POINTS:  # the answer may be cut: ask for halves
         middle = len(run_ids) // 2
@@ -84,7 +81,7 @@ def _bulk_or_split(
     grouped: dict[str, list[dict[str, Any]]] = {run_id: [] for run_id in run_ids}
     for point in points:
         grouped.setdefault(str(point.get("run_id")), []).append(point)
-    return {(run_id, key): _history(grouped.get(run_id, [])) for run_id in run_ids}
+    return {(run_id, key): points_to_history([grouped.get(run_id, [])]) for run_id in run_ids}
 
 
 def _bulk(client: Any, key: str, run_ids: list[str]) -> list[dict[str, Any]]:
@@ -92,28 +89,3 @@ def _bulk(client: Any, key: str, run_ids: list[str]) -> list[dict[str, Any]]:
     params = {"run_id": run_ids, "metric_key": key, "max_results": BULK_MAX_POINTS}
     response = client.request("GET", url, params=params)
     return list(client._json(response).get("metrics") or [])
-
-
-def paged_history(client: Any, run_id: str, key: str, state: TaskState | None = None) -> np.ndarray:
-    """One long history in pages of 25,000 points, so no single answer hits the timeout."""
-    payload = {"run_id": run_id, "metric_key": key, "max_results": PAGE_POINTS}
-    points: list[dict[str, Any]] = []
-    for page in client.iter_pages("GET", PAGE_ENDPOINT, payload, "metrics", state=state):
-        points.extend(page)
-    return _history(points)
-
-
-def _history(points: list[dict[str, Any]]) -> np.ndarray:
-    history = np.empty(len(points), dtype=HISTORY_DTYPE)
-    if not points:
-        return history
-    history["step"] = [int(point.get("step", 0) or 0) for point in points]
-    history["timestamp"] = [int(point.get("timestamp", 0) or 0) for point in points]
-    values = np.asarray(
-        [np.nan if point.get("value") is None else float(point["value"]) for point in points],
-        dtype=np.float64,
-    )
-    values[values >= STORED_INFINITY] = np.inf
-    values[values <= -STORED_INFINITY] = -np.inf
-    history["value"] = values
-    return history[np.lexsort((history["timestamp"], history["step"]))]

@@ -17,6 +17,8 @@ from flowdeck.store.rest.fields import Fields, MalformedAnswer
 
 ENDPOINT = "metrics/get-history"
 HISTORY_THREADS = 4
+# Points per answer of a history read (MLflow's server pages get-history by max_results).
+PAGE_POINTS = 25_000
 PROGRESS_TEXT = "Reading metric histories…"
 # MLflow's SQL store keeps +-inf as +-DBL_MAX and the server returns that number.
 STORED_INFINITY = 1.7976931348623157e308
@@ -25,12 +27,21 @@ STORED_INFINITY = 1.7976931348623157e308
 def fetch_history(
     client: RestClient, run_id: str, key: str, state: TaskState | None = None
 ) -> np.ndarray:
-    """Every point of one metric, sorted by step then timestamp (NaN and +-inf kept)."""
+    """Every point of one metric, sorted by step then timestamp (NaN and +-inf kept).
+
+    Asked for in pages of ``PAGE_POINTS``, so a history of millions of points never has to
+    arrive in one answer within the request timeout; ``state`` is checked between pages.
+    """
+    payload = {"run_id": run_id, "metric_key": key, "max_results": PAGE_POINTS}
+    pages = client.iter_pages("GET", ENDPOINT, payload, "metrics", state=state)
+    return points_to_history(pages)
+
+
+def points_to_history(pages: Iterable[list[dict[str, Any]]]) -> np.ndarray:
+    """A ``HISTORY_DTYPE`` array, sorted, from pages of the server's metric objects."""
     steps: list[int] = []
     stamps: list[int] = []
     values: list[float] = []
-    payload = {"run_id": run_id, "metric_key": key}
-    pages = client.iter_pages("GET", ENDPOINT, payload, "metrics", state=state)
     for page in pages:
         try:
             for point in page:
