@@ -41,12 +41,21 @@ def read_experiments(store: Store) -> pd.DataFrame:
 
 
 def read_runs(
-    store: Store, experiment_ids: Sequence[str], state: TaskState | None = None
+    store: Store,
+    experiment_ids: Sequence[str],
+    state: TaskState | None = None,
+    *,
+    since: int | None = None,
+    run_ids: Sequence[str] | None = None,
 ) -> SourceRuns:
-    """The run tables of ``experiment_ids`` (active and deleted) and each run's inputs."""
+    """The run tables of ``experiment_ids`` (active and deleted) and each run's inputs.
+
+    ``since`` (ms) keeps the runs that may have changed since then: running, started or ended
+    at or after it. ``run_ids`` keeps just those runs. A server is asked only for those.
+    """
     ids = [str(experiment_id) for experiment_id in experiment_ids]
     if store.kind == "rest":
-        return _read_rest_runs(store, ids, state)
+        return _read_rest_runs(store, ids, state, _rest_filters(since, run_ids))
     if store.kind == "files":
         tables = store.load_run_tables(ids, "all", state=state)  # type: ignore[attr-defined]
     else:
@@ -55,6 +64,7 @@ def read_runs(
         tables = store._read(  # type: ignore[attr-defined]
             load_run_tables, ids, "all", store._sqlite_file, state, store.note_problem
         )
+    tables = _keep_runs(tables, since, run_ids)
     wanted = set(tables.datasets["run_id"]) | _model_source_runs(store, ids, state)
     inputs: dict[str, RunInputs] = {}
     for run_id in tables.runs["run_id"]:
@@ -79,24 +89,72 @@ def _model_source_runs(store: Store, ids: list[str], state: TaskState | None) ->
     return {model.source_run_id for model in models if model.source_run_id}
 
 
-def _read_rest_runs(store: Store, ids: list[str], state: TaskState | None) -> SourceRuns:
-    """Runs through ``runs/search`` in pages of 1,000; inputs come with each run."""
+def _keep_runs(tables: RunTables, since: int | None, run_ids: Sequence[str] | None) -> RunTables:
+    """The tables of the runs ``read_runs`` keeps for ``since`` / ``run_ids`` (all without)."""
+    runs = tables.runs
+    if run_ids is not None:
+        keep = runs["run_id"].isin(set(run_ids))
+    elif since is not None:
+        keep = (
+            (runs["status"] == "RUNNING")
+            | (runs["start_time"].fillna(-1) >= since)
+            | (runs["end_time"].fillna(-1) >= since)
+        )
+    else:
+        return tables
+    kept = set(runs.loc[keep.astype(bool), "run_id"])
+    return RunTables(
+        runs=runs[runs["run_id"].isin(kept)].reset_index(drop=True),
+        metrics=tables.metrics[tables.metrics["run_id"].isin(kept)],
+        params=tables.params[tables.params["run_id"].isin(kept)],
+        tags=tables.tags[tables.tags["run_id"].isin(kept)],
+        datasets=tables.datasets[tables.datasets["run_id"].isin(kept)],
+    )
+
+
+def _rest_filters(since: int | None, run_ids: Sequence[str] | None) -> list[str]:
+    """The search filters whose union is what ``read_runs`` keeps ("" is every run)."""
+    if run_ids is not None:
+        ids = list(dict.fromkeys(run_ids))
+        return [
+            "attributes.run_id IN ({})".format(
+                ", ".join(f"'{run_id}'" for run_id in ids[start : start + 100])
+            )
+            for start in range(0, len(ids), 100)
+        ]
+    if since is not None:
+        return [
+            "attributes.status = 'RUNNING'",
+            f"attributes.start_time >= {since}",
+            f"attributes.end_time >= {since}",
+        ]
+    return [""]
+
+
+def _read_rest_runs(
+    store: Store, ids: list[str], state: TaskState | None, filters: list[str]
+) -> SourceRuns:
+    """Runs through ``runs/search`` (one search per filter, the union kept once each);
+    inputs come with each run."""
     from flowdeck.store.rest.runs import SEARCH_MAX_RESULTS, RunTableBuilder, run_detail
 
     builder = RunTableBuilder()
     inputs: dict[str, RunInputs] = {}
-    if ids:
+    seen: set[str] = set()
+    client = store.client  # type: ignore[attr-defined]
+    for filter_string in filters if ids else []:
         payload: dict[str, Any] = {
             "experiment_ids": ids,
-            "filter": "",
+            "filter": filter_string,
             "run_view_type": "ALL",
             "max_results": SEARCH_MAX_RESULTS,
         }
-        client = store.client  # type: ignore[attr-defined]
         pages = client.iter_pages(
             "POST", "runs/search", payload, "runs", is_search=True, state=state
         )
-        for done, page in enumerate(pages, 1):
+        for done, found_page in enumerate(pages, 1):
+            page = [raw for raw in found_page if _run_id(raw) not in seen]
+            seen.update(_run_id(raw) for raw in page)
             builder.add(page)
             for raw in page:
                 if raw.get("inputs") or raw.get("outputs"):
@@ -107,3 +165,8 @@ def _read_rest_runs(store: Store, ids: list[str], state: TaskState | None) -> So
             if state is not None:
                 state.progress(done, done + 1, "Listing runs…")
     return SourceRuns(builder.tables(), inputs)
+
+
+def _run_id(raw: dict[str, Any]) -> str:
+    info = raw.get("info") or {}
+    return str(info.get("run_id") or info.get("run_uuid") or "")

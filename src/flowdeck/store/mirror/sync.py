@@ -25,6 +25,9 @@ from flowdeck.store.mirror.histories import read_histories
 from flowdeck.store.mirror.source import read_experiments, read_runs
 
 BATCH_RUNS = 250
+# How far before the newest start or end time a mirror holds a quick refresh looks again
+# (clocks of the machines that log runs differ).
+QUICK_MARGIN_MS = 15 * 60 * 1000
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,15 @@ class MirrorOptions:
     models: bool = True
     traces: bool = True
     batch_runs: int = BATCH_RUNS
+    # A refresh: only runs that may have changed lately (running, started or ended since
+    # the newest time the mirror holds, less a margin), or just ``run_ids``; experiments are
+    # updated, nothing is marked gone, the registry and traces are left for a full sync.
+    quick: bool = False
+    run_ids: Sequence[str] | None = None  # () refreshes the experiments alone
+
+    @property
+    def partial(self) -> bool:
+        return self.quick or self.run_ids is not None
 
 
 @dataclass
@@ -106,6 +118,11 @@ def sync_mirror(
     report = MirrorReport()
     experiments = _chosen_experiments(read_experiments(source), options.experiments)
     conn = open_for_sync(Path(destination), origin_of(source))
+    if options.partial:
+        try:
+            return _refresh(source, conn, experiments, options, state, report, started)
+        finally:
+            conn.close()
     try:
         write_state(
             conn,
@@ -134,6 +151,37 @@ def sync_mirror(
         )
     finally:
         conn.close()
+    from flowdeck.store.mirror.index import remember_mirror
+
+    remember_mirror(origin_of(source), Path(destination))
+    return report
+
+
+def _refresh(
+    source: Store,
+    conn: sqlite3.Connection,
+    experiments: pd.DataFrame,
+    options: MirrorOptions,
+    state: TaskState | None,
+    report: MirrorReport,
+    started: float,
+) -> MirrorReport:
+    """A quick or targeted sync of runs in the experiments the mirror already holds."""
+    held = {str(row[0]) for row in conn.execute("SELECT experiment_id FROM experiments")}
+    experiments = experiments[experiments["experiment_id"].isin(held)]
+    with transaction(conn):
+        _write_experiments(conn, experiments)
+    ids = list(experiments["experiment_id"])
+    report.experiments = len(ids)
+    since = None
+    if options.quick and options.run_ids is None:
+        newest = conn.execute(
+            "SELECT MAX(COALESCE(MAX(start_time), 0), COALESCE(MAX(end_time), 0)) FROM runs"
+        ).fetchone()[0]
+        since = max(int(newest or 0) - QUICK_MARGIN_MS, 0)
+    _copy_runs(source, conn, ids, options, state, report, since=since)
+    report.seconds = time.perf_counter() - started
+    write_state(conn, last_refresh=str(now_ms()))
     return report
 
 
@@ -192,10 +240,12 @@ def _copy_runs(
     options: MirrorOptions,
     state: TaskState | None,
     report: MirrorReport,
+    since: int | None = None,
 ) -> None:
     if state is not None:
         state.progress(0, 0, "Listing runs…")
-    found = read_runs(source, ids, state)
+    run_ids = list(options.run_ids) if options.run_ids is not None else None
+    found = read_runs(source, ids, state, since=since, run_ids=run_ids)
     tables = found.tables
     order = list(tables.runs["run_id"])
     report.runs_seen = len(order)
@@ -219,6 +269,8 @@ def _copy_runs(
         report.runs_copied += len(batch)
     if state is not None:
         state.progress(total, total, "Runs copied")
+    if options.partial:
+        return
     present = set(order)
     gone = [run_id for run_id in _mirrored_runs(conn, ids) if run_id not in present]
     with transaction(conn):
