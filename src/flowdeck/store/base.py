@@ -160,6 +160,17 @@ class Store(ABC):
         chunks; raises Cancelled.
         """
 
+    def sampled_history(
+        self,
+        run_ids: Sequence[str],
+        keys: Sequence[str],
+        *,
+        state: TaskState | None = None,
+    ) -> dict[tuple[str, str], np.ndarray] | None:
+        """A quick sample of each history for a first picture while ``metric_history`` loads
+        every point, or None when the store reads full histories fast anyway (local stores)."""
+        return None
+
     @abstractmethod
     def run(self, run_id: str) -> RunDetail:
         """Params, latest metrics, tags, dataset inputs and model outputs of one run."""

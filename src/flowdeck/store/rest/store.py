@@ -120,6 +120,17 @@ class RestStore(Store):
         pairs = [(run_id, key) for run_id in dict.fromkeys(run_ids) for key in key_list]
         return history.fetch_histories(self.client, pairs, state)
 
+    def sampled_history(
+        self,
+        run_ids: Sequence[str],
+        keys: Sequence[str],
+        *,
+        state: TaskState | None = None,
+    ) -> dict[tuple[str, str], np.ndarray] | None:
+        from flowdeck.store.rest.history import fetch_sampled
+
+        return fetch_sampled(self.client, list(run_ids), list(keys), state=state)
+
     def metric_summaries(
         self,
         run_ids: Iterable[str],

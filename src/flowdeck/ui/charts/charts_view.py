@@ -25,9 +25,10 @@ from flowdeck.ui.charts.metric_chart import CHART_HEIGHT, CHART_WIDTH_HINT, Metr
 from flowdeck.ui.charts.options import ChartOptions, CurveData
 from flowdeck.ui.charts.toolbar import ChartToolbar
 from flowdeck.ui.crash import failure_text
-from flowdeck.ui.tasks import TaskHandle, TaskRunner
+from flowdeck.ui.tasks import TaskHandle, TaskRunner, TaskState
 
 LOAD_KEY = "charts"
+SAMPLE_KEY = "charts-sample"
 CHART_COLUMNS = 2
 DRAW_GAP_MS = 1  # between two charts: the last one paints (a posted event) in between
 MAX_CHARTS = 60  # more metrics than this: the chooser picks; the rest wait hidden
@@ -48,6 +49,8 @@ class ChartsView(QWidget):
         super().__init__(parent)
         self.runner = runner
         self.cache = HistoryCache()
+        # The server's sample of histories still loading in full: drawn first, then replaced.
+        self._preview: dict[tuple[str, str, str], np.ndarray] = {}
         self.store: Store | None = None
         self.runs: list[ChartRun] = []
         self.metric_keys: list[str] = []
@@ -187,6 +190,7 @@ class ChartsView(QWidget):
             self._layout_charts(self.shown_metrics())  # and make the charts while loading
             self._pending = []
             self._draw_timer.start()
+        self._load_sample_first(store, missing, keep_view)
         self._handle = self.runner.submit(
             load_histories,
             store,
@@ -201,6 +205,35 @@ class ChartsView(QWidget):
         )
         self.loading_changed.emit(True)
 
+    def _load_sample_first(
+        self, store: Store, missing: list[tuple[str, str]], keep_view: bool
+    ) -> None:
+        """For a server: its sample of each history, drawn while every point loads."""
+        if store.kind != "rest" or type(store).sampled_history is Store.sampled_history:
+            return
+
+        def sample(state: TaskState) -> dict | None:
+            run_ids = list(dict.fromkeys(run_id for run_id, _ in missing))
+            keys = sorted({key for _, key in missing})
+            return store.sampled_history(run_ids, keys, state=state)
+
+        def show(found: dict | None) -> None:
+            if not found or store is not self.store or self._handle is None:
+                return  # the full histories came first, or the selection moved on
+            for (run_id, key), history in found.items():
+                self._preview[(store.location, run_id, key)] = history
+            self._start_drawing(keep_view)
+            self.message.emit("Showing the server's sample of each curve; every point follows…")
+
+        self.runner.submit(
+            sample,
+            key=SAMPLE_KEY,
+            owner=self,
+            label="Sampling metric histories",
+            on_result=show,
+            on_error=lambda _error, _details: None,
+        )
+
     def cancel_load(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
@@ -211,8 +244,10 @@ class ChartsView(QWidget):
         self._handle = None
         self.loading_changed.emit(False)
         self.cache.put(store.location, found)
+        had_preview = bool(self._preview)
+        self._preview.clear()
         if store is self.store:
-            self._start_drawing(keep_view)
+            self._start_drawing(keep_view or had_preview)
 
     def _failed(self, error: BaseException, _details: str) -> None:
         self._handle = None
@@ -349,15 +384,19 @@ class ChartsView(QWidget):
             chart.set_hidden(self.hidden_runs)
             chart.highlight(self._highlighted)
 
+    def _history(self, location: str, run_id: str, key: str) -> np.ndarray | None:
+        found = self.cache.get(location, run_id, key)
+        return found if found is not None else self._preview.get((location, run_id, key))
+
     def _curve(
         self, location: str, run: ChartRun, key: str, options: ChartOptions
     ) -> CurveData | None:
-        history = self.cache.get(location, run.run_id, key)
+        history = self._history(location, run.run_id, key)
         if history is None or not len(history):
             return None
         other = None
         if options.x_mode == "metric" and options.x_metric:
-            other = self.cache.get(location, run.run_id, options.x_metric)
+            other = self._history(location, run.run_id, options.x_metric)
             if other is None or not len(other):
                 return None
         x, y = curve_xy(history, options.x_mode, other=other, start_ms=run.start_ms)

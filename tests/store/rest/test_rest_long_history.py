@@ -1,0 +1,60 @@
+"""A long history over a real server: read in pages, every point; a quick sample first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+from mlflow.entities import Metric
+
+from flowdeck.store import open_store
+from flowdeck.store.rest import history as rest_history
+
+pytestmark = [pytest.mark.slow, pytest.mark.server]
+POINTS = 30_000
+T0 = 1_700_000_000_000
+
+
+@pytest.fixture(scope="module")
+def long_run(mlflow_server) -> tuple[str, str]:  # noqa: ANN001
+    client = MlflowClient(tracking_uri=mlflow_server.url)
+    experiment_id = client.create_experiment("long-history")
+    run_id = client.create_run(experiment_id, run_name="long").info.run_id
+    values = np.sin(np.arange(POINTS) / 500.0)
+    for start in range(0, POINTS, 1000):
+        client.log_batch(
+            run_id,
+            metrics=[
+                Metric("loss", float(values[step]), T0 + step, step)
+                for step in range(start, min(start + 1000, POINTS))
+            ],
+        )
+    return mlflow_server.url, run_id
+
+
+def test_every_point_arrives_in_pages(long_run, monkeypatch) -> None:  # noqa: ANN001
+    url, run_id = long_run
+    pages = []
+    original = rest_history.points_to_history
+
+    def counting(answer_pages):  # noqa: ANN001, ANN202
+        listed = [list(page) for page in answer_pages]
+        pages.extend(len(page) for page in listed)
+        return original(listed)
+
+    monkeypatch.setattr(rest_history, "points_to_history", counting)
+    store = open_store(url)
+    history = store.metric_history([run_id], ["loss"])[(run_id, "loss")]
+    expected = MlflowClient(tracking_uri=url).get_metric_history(run_id, "loss")
+    assert history["step"].tolist() == [m.step for m in sorted(expected, key=lambda m: m.step)]
+    assert len(history) == POINTS and pages == [25_000, 5_000]
+    assert np.allclose(history["value"], np.sin(np.arange(POINTS) / 500.0))
+
+
+def test_the_server_sample_comes_first_and_is_small(long_run) -> None:  # noqa: ANN001
+    url, run_id = long_run
+    store = open_store(url)
+    sample = store.sampled_history([run_id], ["loss"])[(run_id, "loss")]
+    assert 2 <= len(sample) <= 1000
+    assert sample["step"][0] == 0 and sample["step"][-1] == POINTS - 1
+    assert np.all(np.diff(sample["step"]) > 0)
