@@ -63,7 +63,7 @@ class MirrorReport:
 
     def summary(self) -> str:
         parts = [
-            f"{self.experiments} experiments",
+            f"{self.experiments} experiment" + ("" if self.experiments == 1 else "s"),
             f"{self.runs_copied} of {self.runs_seen} runs copied",
             f"{self.points:,} metric points added",
         ]
