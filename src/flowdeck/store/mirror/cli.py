@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from flowdeck.core.errors import Cancelled, FlowdeckError
 from flowdeck.core.task_state import TaskState
@@ -41,6 +41,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="also copy the model registry and logged models",
     )
     parser.add_argument("--no-traces", action="store_true", help="do not copy traces")
+    parser.add_argument(
+        "--artifacts",
+        action="store_true",
+        help="also copy each run's artifact files (their size is estimated and shown first)",
+    )
+    parser.add_argument(
+        "--artifact-pattern",
+        default=None,
+        metavar="GLOB",
+        help="copy only artifacts whose path matches, e.g. '*.json' or 'model/*'",
+    )
+    parser.add_argument(
+        "--estimate",
+        action="store_true",
+        help="only show how much the artifacts would take, copy nothing",
+    )
     parser.add_argument("--batch-runs", type=int, default=None, help=argparse.SUPPRESS)
     return parser
 
@@ -80,7 +96,11 @@ def mirror_from_cli(argv: Sequence[str], stream: TextIO | None = None) -> int:
     out = stream or sys.stderr
     args = build_parser().parse_args(list(argv))
     options = MirrorOptions(
-        experiments=tuple(args.experiment), models=args.models, traces=not args.no_traces
+        experiments=tuple(args.experiment),
+        models=args.models,
+        traces=not args.no_traces,
+        artifacts=args.artifacts or args.estimate,
+        artifact_pattern=args.artifact_pattern,
     )
     if args.batch_runs:
         options = replace(options, batch_runs=args.batch_runs)
@@ -90,6 +110,12 @@ def mirror_from_cli(argv: Sequence[str], stream: TextIO | None = None) -> int:
     try:
         source = open_store(args.source)
         try:
+            if options.artifacts:
+                found = _estimate(source, options, state)
+                line.finish()
+                out.write(f"flowdeck mirror: artifacts to copy: {found.text()}.\n")
+                if args.estimate:
+                    return EXIT_COMPLETE
             report = sync_mirror(source, Path(args.destination), options, state)
         finally:
             source.close()
@@ -109,3 +135,15 @@ def mirror_from_cli(argv: Sequence[str], stream: TextIO | None = None) -> int:
     line.finish()
     out.write(f"flowdeck mirror: complete: {report.summary()}.\n")
     return EXIT_COMPLETE
+
+
+def _estimate(source: Any, options: Any, state: TaskState) -> Any:
+    """The artifacts' size for the runs the sync would copy."""
+    from flowdeck.store.mirror.artifacts_copy import estimate
+    from flowdeck.store.mirror.source import read_experiments
+    from flowdeck.store.mirror.sync import chosen_experiments
+
+    experiments = chosen_experiments(read_experiments(source), options.experiments)
+    ids = list(experiments["experiment_id"])
+    run_ids = list(source.runs(ids, view="all")["run_id"]) if ids else []
+    return estimate(source, run_ids, options.artifact_pattern, state)

@@ -41,6 +41,8 @@ class MirrorOptions:
     # A refresh: only runs that may have changed lately (running, started or ended since
     # the newest time the mirror holds, less a margin), or just ``run_ids``; experiments are
     # updated, nothing is marked gone, the registry and traces are left for a full sync.
+    artifacts: bool = False
+    artifact_pattern: str | None = None  # a glob over artifact paths, e.g. "*.json"
     quick: bool = False
     run_ids: Sequence[str] | None = None  # () refreshes the experiments alone
 
@@ -92,6 +94,8 @@ def recorded_options(state: dict[str, str]) -> MirrorOptions:
         experiments=tuple(str(item) for item in scope),
         models=state.get("models", "1") == "1",
         traces=state.get("traces", "1") == "1",
+        artifacts=state.get("artifacts", "0") == "1",
+        artifact_pattern=state.get("artifact_pattern") or None,
     )
 
 
@@ -116,7 +120,7 @@ def sync_mirror(
     options = options or MirrorOptions()
     started = time.perf_counter()
     report = MirrorReport()
-    experiments = _chosen_experiments(read_experiments(source), options.experiments)
+    experiments = chosen_experiments(read_experiments(source), options.experiments)
     conn = open_for_sync(Path(destination), origin_of(source))
     if options.partial:
         try:
@@ -132,6 +136,8 @@ def sync_mirror(
             scope=list(options.experiments),
             models="1" if options.models else "0",
             traces="1" if options.traces else "0",
+            artifacts="1" if options.artifacts else "0",
+            artifact_pattern=options.artifact_pattern or "",
         )
         with transaction(conn):
             _write_experiments(conn, experiments)
@@ -141,6 +147,12 @@ def sync_mirror(
         for name, (option, step) in EXTRA_STEPS.items():
             if getattr(options, option, False):
                 report.extras[name] = step(source, conn, ids, state)
+        if options.artifacts:
+            from flowdeck.store.mirror.artifacts_copy import copy_artifacts
+
+            report.extras["artifact files"] = copy_artifacts(
+                source, conn, Path(destination), ids, options.artifact_pattern, state
+            )
         report.seconds = time.perf_counter() - started
         write_state(
             conn,
@@ -185,7 +197,7 @@ def _refresh(
     return report
 
 
-def _chosen_experiments(frame: pd.DataFrame, wanted: Sequence[str]) -> pd.DataFrame:
+def chosen_experiments(frame: pd.DataFrame, wanted: Sequence[str]) -> pd.DataFrame:
     if not wanted:
         return frame
     chosen = []
