@@ -29,7 +29,9 @@ class ArtifactEstimate:
     bytes: int
 
     def text(self) -> str:
-        return f"{self.files:,} artifact files of {self.runs:,} runs, {_size(self.bytes)}"
+        files = f"{self.files:,} artifact file" + ("" if self.files == 1 else "s")
+        runs = f"{self.runs:,} run" + ("" if self.runs == 1 else "s")
+        return f"{files} of {runs}, {_size(self.bytes)}"
 
 
 def artifact_folder(mirror: Path) -> Path:
