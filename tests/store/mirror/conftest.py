@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import flowdeck.store.mirror.steps  # noqa: F401 - registers the registry/traces/models steps
 from flowdeck.store import open_store
 from flowdeck.store.mirror import MirrorOptions, sync_mirror
 

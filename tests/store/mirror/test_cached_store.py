@@ -14,7 +14,8 @@ from tests.helpers.servers import start_mlflow_server
 from flowdeck.core.errors import FlowdeckError
 from flowdeck.store import open_store
 from flowdeck.store.mirror import MirrorOptions, sync_mirror
-from flowdeck.store.mirror.cached import CachedStore, cached_if_mirrored
+from flowdeck.store.mirror.cached import CachedStore
+from flowdeck.store.mirror.index import cached_if_mirrored
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 T0 = 1_700_000_000_000

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from mlflow import MlflowClient
 
-import flowdeck.store.mirror.steps  # noqa: F401 - registers the copy steps
 from flowdeck.store import open_store
 from flowdeck.store.mirror import MirrorOptions, sync_mirror
 from flowdeck.store.mirror.traces_copy import SPANS_LOCATION_TAG

@@ -11,7 +11,6 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-import flowdeck.store.mirror.steps  # noqa: F401 - registers the copy steps
 from flowdeck.store import open_store
 from flowdeck.store.mirror import MirrorOptions, MirrorReport, sync_mirror
 from flowdeck.store.mirror.registry_copy import GONE_TAG

@@ -1,16 +1,23 @@
-"""Offline mirrors: any store copied into a local SQLite store that MLflow itself opens."""
+"""Offline mirrors: any store copied into a local SQLite store that MLflow itself opens.
+
+Importing the package is cheap (a store checks whether it is a mirror on opening); the sync
+machinery loads on first use of ``sync_mirror``, ``MirrorOptions`` or ``MirrorReport``.
+"""
 
 from __future__ import annotations
 
-from flowdeck.store.mirror import steps as _steps  # noqa: F401 - registers the copy steps
-from flowdeck.store.mirror.database import MirrorError, is_mirror, read_state
-from flowdeck.store.mirror.sync import MirrorOptions, MirrorReport, sync_mirror
+from typing import Any
 
-__all__ = [
-    "MirrorError",
-    "MirrorOptions",
-    "MirrorReport",
-    "is_mirror",
-    "read_state",
-    "sync_mirror",
-]
+from flowdeck.store.mirror.database import MirrorError, is_mirror, read_state
+
+_FROM_SYNC = ("MirrorOptions", "MirrorReport", "sync_mirror")
+
+__all__ = ["MirrorError", "MirrorOptions", "MirrorReport", "is_mirror", "read_state", "sync_mirror"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_SYNC:
+        from flowdeck.store.mirror import sync
+
+        return getattr(sync, name)
+    raise AttributeError(name)

@@ -236,15 +236,4 @@ def _run_ids_in(values: Iterable[Any]) -> set[str]:
     return found
 
 
-def cached_if_mirrored(store: Store) -> Store:
-    """``store`` behind its mirror when it is a server with a complete mirror; else ``store``."""
-    if store.kind != "rest":
-        return store
-    from flowdeck.store.mirror.index import find_mirror
-    from flowdeck.store.mirror.sync import origin_of
-
-    info = find_mirror(origin_of(store))
-    return CachedStore(store, info) if info is not None else store
-
-
-__all__ = ["CachedStore", "cached_if_mirrored"]
+__all__ = ["CachedStore"]

@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from flowdeck.paths import data_dir
 from flowdeck.store.mirror.identity import MirrorInfo, mirror_info
@@ -51,3 +52,17 @@ def find_mirror(origin: str) -> MirrorInfo | None:
         if info is not None and info.origin == origin and info.complete
     ]
     return max(found, key=lambda info: info.last_sync or 0, default=None)
+
+
+def cached_if_mirrored(store: Any) -> Any:
+    """``store`` behind its mirror when it is a server with a complete mirror; else ``store``."""
+    if store.kind != "rest":
+        return store
+    from flowdeck.core.redact import redact_location
+
+    info = find_mirror(redact_location(store.location))
+    if info is None:
+        return store
+    from flowdeck.store.mirror.cached import CachedStore
+
+    return CachedStore(store, info)

@@ -117,6 +117,8 @@ def sync_mirror(
     Each batch of runs (with their histories and inputs) is one transaction, so an interrupted
     sync leaves a consistent copy and the next one carries on where it stopped.
     """
+    from flowdeck.store.mirror import steps  # noqa: F401 - registers the registry, trace… steps
+
     options = options or MirrorOptions()
     started = time.perf_counter()
     report = MirrorReport()
