@@ -1,6 +1,6 @@
 """The PyInstaller bundle (``make bundle``): it builds, and starts in a clean environment.
 
-The bundle is built once per content of ``src/``, ``packaging/``, ``resources/``, the user guide
+The bundle is built once per content of ``src/`` (resources too), ``packaging/``, the user guide
 and ``pyproject.toml``: it is cached under ``build/bundle-cache/<hash>/`` so a rerun with the same
 sources skips the build (a couple of minutes). Each smoke check runs ``flowdeck LOCATION
 --screenshot out.png`` with no venv, no ``PYTHONPATH`` and a minimal ``PATH``.
@@ -25,8 +25,8 @@ CACHE = ROOT / "build" / "bundle-cache"
 HASHED = [
     ROOT / "src",
     ROOT / "packaging",
-    ROOT / "resources",
-    ROOT / "docs" / "user-guide.md",
+    ROOT / "docs" / "guide.md",
+    ROOT / "docs" / "guide",
     ROOT / "pyproject.toml",
 ]
 BUILD_TIMEOUT = 1500  # seconds: about 2 minutes on an idle 2-core machine

@@ -69,9 +69,43 @@ def test_local_mlflow_db_is_opened(tmp_path):
     assert not plan.use_demo
 
 
-def test_empty_folder_falls_back_to_the_demo_store(tmp_path):
-    plan = plan_launch(parse_args([]), cwd=tmp_path, environ={"MLFLOW_TRACKING_URI": "  "})
-    assert plan.use_demo and plan.location is None
+def test_first_run_in_an_empty_folder_shows_the_welcome_page(tmp_path):
+    asked = []
+
+    def recent() -> list[str]:
+        asked.append(True)
+        return []
+
+    plan = plan_launch(
+        parse_args([]), cwd=tmp_path, environ={"MLFLOW_TRACKING_URI": "  "}, recent_stores=recent
+    )
+    assert (plan.location, plan.use_demo, plan.page) == (None, False, "welcome")
+    assert asked  # only a first run (no store used before) gets the welcome page
+    shot = plan_launch(parse_args(["--screenshot", "w.png"]), cwd=tmp_path, environ={})
+    assert (shot.page, shot.use_demo, shot.screenshot) == ("welcome", False, Path("w.png"))
+
+
+def test_first_run_asking_for_runs_or_a_page_still_gets_the_demo_store(tmp_path):
+    for argv in (
+        ["--experiment", "image-classifier"],
+        ["--page", "models"],
+        ["--select", "3", "--view", "charts"],
+    ):
+        plan = plan_launch(parse_args(argv), cwd=tmp_path, environ={})
+        assert plan.use_demo and plan.location is None, argv
+    plan = plan_launch(parse_args(["--page", "welcome"]), cwd=tmp_path, environ={})
+    assert (plan.use_demo, plan.page) == (False, "welcome")
+
+
+def test_welcome_page_beside_a_store(tmp_path):
+    (tmp_path / "mlruns").mkdir()
+    plan = plan_launch(parse_args(["--page", "welcome"]), cwd=tmp_path, environ={})
+    assert (plan.location, plan.page) == (str(tmp_path / "mlruns"), "welcome")
+
+
+def test_demo_flag_is_unchanged_by_the_welcome_page(tmp_path):
+    plan = plan_launch(parse_args(["--demo"]), cwd=tmp_path, environ={}, recent_stores=list)
+    assert plan.use_demo and plan.location is None and plan.page is None
 
 
 def test_last_store_used_comes_before_the_demo_store(tmp_path):

@@ -9,13 +9,24 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, build the demo store if needed, and run the window.
 
-    ``flowdeck serve LOCATION MODEL_URI …`` serves a model headless instead (no Qt).
+    ``flowdeck serve LOCATION MODEL_URI …`` serves a model headless instead (no Qt),
+    ``flowdeck mirror SOURCE DEST.db …`` makes or updates an offline mirror (no Qt), and
+    ``flowdeck --install-desktop-entry`` / ``--uninstall-desktop-entry`` add Flowdeck to the
+    desktop's menu or remove it (no Qt).
     """
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["serve"]:
         from flowdeck.serving.cli import serve_from_cli
 
         return serve_from_cli(arguments[1:])
+    if arguments[:1] == ["mirror"]:
+        from flowdeck.store.mirror.cli import mirror_from_cli
+
+        return mirror_from_cli(arguments[1:])
+    if {"--install-desktop-entry", "--uninstall-desktop-entry"} & set(arguments):
+        from flowdeck.desktop_entry import desktop_entry_from_cli
+
+        return desktop_entry_from_cli(arguments)
     from flowdeck.cli import parse_args, plan_launch
 
     args = parse_args(arguments)

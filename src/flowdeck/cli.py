@@ -16,17 +16,24 @@ LOCATION may be an mlruns/ folder, a .db/.sqlite file, a file: URI, sqlite:///,
 postgresql://, mysql+pymysql://, or the http(s):// address of an MLflow tracking server
 (MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN are used for authentication).
 Without LOCATION, Flowdeck opens MLFLOW_TRACKING_URI, ./mlruns or ./mlflow.db, else the
-store used last, and falls back to the demo store when there is none.
+store used last; the first time, when there is none, it shows the welcome page (open a store,
+or the demo store). --page welcome shows that page at any time.
 
 flowdeck serve LOCATION MODEL_URI [--port N] [--env current|virtualenv] [--host 127.0.0.1]
 serves a model headless (see `flowdeck serve --help`).
+
+flowdeck --install-desktop-entry [--yes] adds Flowdeck to the desktop's application menu for
+this user: the .desktop file, icons and AppStream metadata under $XDG_DATA_HOME (default
+~/.local/share); it lists the files and asks first. --uninstall-desktop-entry removes them.
 """
 VIEWS = ("table", "charts")
+WELCOME = "welcome"  # the address of the first-run page
 
 
 @dataclass(frozen=True)
 class LaunchPlan:
-    """What the app should open: a location, or the demo store (built first if absent)."""
+    """What the app should open: a location, or the demo store (built first if absent); with
+    neither, the ``page`` is the welcome page (the first run)."""
 
     location: str | None
     use_demo: bool
@@ -85,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="open this page, e.g. experiment/1?filter=metrics.loss%%20%%3C%%200.5, run/<run_id>, "
         "compare/<id>,<id>, models, model/<name>/<version>, traces/<experiment_id>, trace/<id>, "
-        "servers",
+        "servers, welcome",
     )
     parser.add_argument(
         "--timeout",
@@ -133,7 +140,8 @@ def plan_launch(
     recent_stores: Callable[[], Sequence[str]] | None = None,
 ) -> LaunchPlan:
     """Decide what to open: LOCATION, else MLflow's default store, else the last store used,
-    else the demo store. ``recent_stores`` is only asked when it comes to that."""
+    else (the first run) the welcome page, or the demo store when the command line asks for a
+    store's page or experiment. ``recent_stores`` is only asked when it comes to that."""
     environ = os.environ if environ is None else environ
     cwd = Path.cwd() if cwd is None else cwd
     options = {
@@ -159,4 +167,11 @@ def plan_launch(
     recent = list(recent_stores()) if recent_stores is not None else []
     if recent:
         return LaunchPlan(recent[0], False, **options)
-    return LaunchPlan(None, True, **options)
+    asks_for_runs = (
+        options["experiment"] is not None
+        or options["filter_string"]
+        or (options["select"] or options["view"] != "table")
+    )
+    if options["page"] not in (None, WELCOME) or asks_for_runs:
+        return LaunchPlan(None, True, **options)
+    return LaunchPlan(None, False, **{**options, "page": WELCOME})

@@ -36,6 +36,7 @@ EXAMPLES = {
     ),
     "trace/tr-1": Address("trace", ("tr-1",)),
     "servers": Address("servers"),
+    "welcome": Address("welcome"),
 }
 
 

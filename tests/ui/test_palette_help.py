@@ -7,8 +7,8 @@ import platform
 
 import PySide6
 import pytest
-from PySide6.QtCore import Qt, qVersion
-from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtCore import Qt, QUrl, qVersion
+from PySide6.QtGui import QGuiApplication, QPalette, QTextDocument
 from PySide6.QtWidgets import QDialog, QMainWindow
 
 import flowdeck
@@ -21,6 +21,7 @@ from flowdeck.ui.shell.help import (
     UserGuideDialog,
     add_help_commands,
     show_user_guide,
+    user_guide_path,
 )
 from flowdeck.ui.shell.palette import OPEN_PALETTE, CommandPalette, match_cost, show_palette
 
@@ -252,3 +253,45 @@ def test_help_commands_open_their_dialogs_once(qtbot, harness: Harness) -> None:
     assert open_dialogs(AboutDialog) == [about]
     for kind in (ShortcutsDialog, AboutDialog, UserGuideDialog):
         open_dialogs(kind)[0].close()
+
+
+def test_user_guide_walks_through_the_first_ten_minutes_with_pictures(
+    qtbot, harness: Harness, tmp_path
+) -> None:
+    dialog = show_user_guide(harness.window)
+    qtbot.addWidget(dialog)
+    qtbot.waitExposed(dialog)
+    assert user_guide_path().name == "guide.md"
+    text = dialog.browser.toPlainText()
+    for heading in ("Flowdeck user guide", "Your first ten minutes", "Opening stores", "Charts"):
+        assert heading in text
+    names = dialog.image_names()
+    assert "guide/welcome.png" in names and len(names) >= 6
+    width = dialog.browser.viewport().width()
+    for name in names:
+        size = dialog.image_size(name)
+        assert not size.isEmpty(), f"{name} is not found beside the guide"
+        resource = dialog.browser.document().resource(
+            QTextDocument.ResourceType.ImageResource, QUrl(name)
+        )
+        assert resource is not None and not resource.isNull(), name  # loaded for display
+    fitted = [
+        block_format.toImageFormat().width()
+        for block_format in _image_formats(dialog.browser.document())
+    ]
+    assert fitted and all(0 < w <= width for w in fitted)  # scaled to the page, not cut off
+    dialog.grab().save(str(tmp_path / "guide.png"))
+
+
+def _image_formats(document: QTextDocument) -> list:
+    found = []
+    block = document.begin()
+    while block.isValid():
+        iterator = block.begin()
+        while not iterator.atEnd():
+            char_format = iterator.fragment().charFormat()
+            if char_format.isImageFormat():
+                found.append(char_format)
+            iterator += 1
+        block = block.next()
+    return found

@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtGui import QAction
 
-from flowdeck.core.addresses import Address, experiment_address, model_address
+from flowdeck.core.addresses import Address, across_address, experiment_address, model_address
 from flowdeck.core.context import Selection
 from flowdeck.store import open_store
 from flowdeck.store.base import CAP_LOGGED_MODELS, CAP_REGISTRY, CAP_TRACES, Store
@@ -261,7 +261,8 @@ def test_selection_signal_carries_ids_of_one_store(
         sidebar.select_experiments(sql_store, [beta], navigate=False)
     assert signal.args == [sql_store, [beta]] and len(opened) == count
 
-    # Ctrl-clicking an experiment of the other store moves the selection there alone.
+    # Ctrl-clicking an experiment of the other store keeps both stores' experiments: the
+    # signal carries the current row's store, the page shows the runs across both stores.
     other = sidebar.proxy.mapFromSource(
         sidebar.model.index(1, 0, sidebar.model.store_index(file_store))
     )
@@ -272,8 +273,13 @@ def test_selection_signal_carries_ids_of_one_store(
         )
     assert signal.args[0] is file_store
     assert len(signal.args[1]) == 1
-    assert all(index.data(Role.STORE) is file_store for index in selection_model.selectedRows())
-    assert opened[-1] == (file_store, experiment_address(signal.args[1]), False)
+    assert {index.data(Role.STORE) for index in selection_model.selectedRows()} == {
+        sql_store,
+        file_store,
+    }
+    keys = [f"1:{beta}", f"2:{signal.args[1][0]}"]
+    assert sidebar.selected_keys() == keys
+    assert opened[-1] == (None, across_address(keys), False)
 
 
 def test_models_and_prompts_load_after_the_experiments(qtbot, qtmodeltester, sidebar, sqlite_path):

@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 from flowdeck.core.errors import FlowdeckError
 
 MAX_COMPARED = 10
+ACROSS_GRAMMAR = "across/<store number>:<experiment id>[,…]"
 
 
 class BadAddress(FlowdeckError):
@@ -53,12 +54,28 @@ KINDS = (
     "traces",
     "trace",
     "servers",
+    "welcome",
+    "across",
 )
-FILTERABLE = frozenset({"experiment", "traces", "models", "logged-models"})
+FILTERABLE = frozenset({"experiment", "traces", "models", "logged-models", "across"})
+BARE_KINDS = ("models", "servers", "welcome")  # addresses without ids
 
 
 def experiment_address(experiment_ids: list[str] | tuple[str, ...], filter_string: str = "") -> Address:
     return Address("experiment", tuple(experiment_ids), filter=filter_string)
+
+
+def across_address(keys: list[str] | tuple[str, ...], filter_string: str = "") -> Address:
+    """Experiments of several open stores, each ``<store number>:<experiment id>``."""
+    return Address("across", tuple(keys), filter=filter_string)
+
+
+def _store_keys(keys: tuple[str, ...], text: str) -> tuple[str, ...]:
+    for key in keys:
+        number, separator, item_id = key.partition(":")
+        if not separator or not number.isdigit() or int(number) < 1 or not item_id:
+            raise BadAddress(f"{text!r} is not a page address: expected {ACROSS_GRAMMAR}.")
+    return keys
 
 
 def run_address(run_id: str, artifact_path: str | None = None) -> Address:
@@ -84,10 +101,10 @@ def _enc_path(path: str) -> str:
 def format_address(address: Address) -> str:
     """The address as text; names and ids percent-encoded (``/`` as ``%2F``, space as ``%20``)."""
     kind, ids = address.kind, address.ids
-    if kind in ("models", "servers"):
+    if kind in BARE_KINDS:
         text = kind
-    elif kind in ("experiment", "compare"):
-        text = f"{kind}/" + ",".join(_enc(i) for i in ids)
+    elif kind in ("experiment", "compare", "across"):
+        text = f"{kind}/" + ",".join(_enc(i).replace("%3A", ":") for i in ids)
     elif kind == "run-artifacts":
         text = f"run/{_enc(ids[0])}/artifacts"
         if address.path:
@@ -143,12 +160,14 @@ def _id_list(rest: list[str], text: str, what: str) -> tuple[str, ...]:
 
 
 def _parse_segments(head: str, rest: list[str], text: str) -> Address:
-    if head in ("models", "servers"):
+    if head in BARE_KINDS:
         if rest:
             raise BadAddress(f"{text!r} is not a page address: '{head}' takes nothing after it.")
         return Address(head)
     if head == "experiment":
         return Address("experiment", _id_list(rest, text, "experiment/<id>[,<id>…]"))
+    if head == "across":
+        return Address("across", _store_keys(_id_list(rest, text, ACROSS_GRAMMAR), text))
     if head == "compare":
         ids = _id_list(rest, text, "compare/<run_id>,<run_id>[,…]")
         if not 2 <= len(ids) <= MAX_COMPARED:
@@ -168,5 +187,6 @@ def _parse_segments(head: str, rest: list[str], text: str) -> Address:
     raise BadAddress(
         f"{text!r} is not a page address. Pages: experiment/<id>, run/<run_id>, compare/<ids>, "
         "models, model/<name>[/<version>], logged-models/<experiment_id>, "
-        "logged-model/<model_id>, traces/<experiment_id>, trace/<trace_id>, servers."
+        "logged-model/<model_id>, traces/<experiment_id>, trace/<trace_id>, servers, welcome, "
+        f"{ACROSS_GRAMMAR}."
     )

@@ -48,6 +48,8 @@ from flowdeck.core.runs_table_tree import (
 
 PARENT_TAG = "mlflow.parentRunId"
 SWATCH = "swatch"
+STORE = "store"  # a frame of several stores' runs names each run's store here
+SOURCE_RUN_ID = "source_run_id"  # ... and keeps its own run id here (``run_id`` is a key)
 
 
 class RunsTable:
@@ -116,6 +118,8 @@ class RunsTable:
             dtype=object,
         )
         columns.append(text_column(ColumnSpec("name", "Name", FIXED), names))
+        if STORE in frame:  # runs of several stores (flowdeck.core.across_stores)
+            columns.append(text_column(ColumnSpec(STORE, "Store", FIXED), _texts(frame, STORE)))
         columns.append(text_column(ColumnSpec("status", "Status", FIXED), _texts(frame, "status")))
         start, start_present = epoch_ms(_series(frame, "start_time"))
         end, end_present = epoch_ms(_series(frame, "end_time"))
@@ -139,11 +143,11 @@ class RunsTable:
                 ["" if c is None else c[:8] for c in commits],
             )
         )
+        own_ids = np.array(run_ids, dtype=object)  # a run's id in its store, not its row key
+        if SOURCE_RUN_ID in frame:
+            own_ids = _texts(frame, SOURCE_RUN_ID)
         columns.append(
-            text_column(
-                ColumnSpec("run_id", "Run ID", FIXED, default_visible=False),
-                np.array(run_ids, dtype=object),
-            )
+            text_column(ColumnSpec("run_id", "Run ID", FIXED, default_visible=False), own_ids)
         )
         columns.append(
             text_column(

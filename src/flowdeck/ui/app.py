@@ -2,37 +2,32 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from flowdeck import __version__
-from flowdeck.core.filter_check import check_run_filter
-from flowdeck.store.base import Store
-from flowdeck.store.locations import resolve_location
+from flowdeck.desktop_entry import APP_ID, icon_file
 from flowdeck.ui.crash import install_exception_hooks
 from flowdeck.ui.heap import settle_heap
-from flowdeck.ui.main_window import MainWindow
 from flowdeck.ui.settings import Settings
 from flowdeck.ui.theme import apply_theme
 
-ICON_NAME = "flowdeck.svg"
+if TYPE_CHECKING:  # both import pandas: run_app imports them with the collector paused
+    from flowdeck.store.base import Store
+    from flowdeck.ui.main_window import MainWindow
 
 
 def app_icon() -> QIcon:
-    """The application icon from ``resources/`` (an empty icon when it is not shipped)."""
-    for folder in (
-        Path(__file__).resolve().parents[3] / "resources",
-        Path(sys.prefix) / "resources",
-    ):
-        candidate = folder / ICON_NAME
-        if candidate.is_file():
-            return QIcon(str(candidate))
-    return QIcon()
+    """The application icon from the package's ``resources/`` (empty when it is not shipped)."""
+    icon = icon_file()
+    return QIcon(str(icon)) if icon is not None else QIcon()
 
 
 def application() -> QApplication:
@@ -42,7 +37,7 @@ def application() -> QApplication:
     app.setApplicationName("Flowdeck")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("Flowdeck")
-    app.setDesktopFileName("flowdeck")
+    app.setDesktopFileName(APP_ID)  # the .desktop file's name: Wayland matches windows by it
     app.setWindowIcon(app_icon())
     return app
 
@@ -53,6 +48,8 @@ BACKEND_MODULES = {"sql": "flowdeck.store.sql", "files": "flowdeck.store.files"}
 def preload_backend(location: str) -> None:
     """Import the backend of ``location`` before the window shows: its imports (SQLAlchemy...)
     take about a second and, on a worker thread, hold the GIL long enough to stall the GUI."""
+    from flowdeck.store.locations import resolve_location
+
     try:
         kind = resolve_location(location).kind
     except Exception:  # opening will explain the problem in the window
@@ -62,6 +59,8 @@ def preload_backend(location: str) -> None:
 
 def create_window(location: str | None = None, settings: Settings | None = None) -> MainWindow:
     """The main window, opening ``location`` in its sidebar (errors become messages)."""
+    from flowdeck.ui.main_window import MainWindow
+
     window = MainWindow(settings)
     if location:
         window.open_location(location)
@@ -79,19 +78,22 @@ def run_app(
     timeout: float = 300.0,
 ) -> int:
     """Run the GUI on ``location`` until the window closes; returns the exit code."""
+    # Start-up allocates a million long-lived objects: the collector would walk them again and
+    # again (~10% of the imports' time). It resumes, those objects frozen, after the warm-up.
+    gc.disable()
     app = application()
     settings = Settings()
     apply_theme(app, settings.theme)
     install_exception_hooks(app)
     if location:
         preload_backend(location)
-    if filter_string or _filtered_page_ahead(page, settings):
-        # the parser's first use imports MLflow's (about a second): before show()
-        check_run_filter(filter_string or "params.warm_up = '1'")
-    import flowdeck.ui.pages  # noqa: F401 - page types, before the window shows
+    # The page types (pandas, pyqtgraph) and MLflow's filter parser load on a thread once the
+    # window is usable (flowdeck.ui.startup); what needs them waits for them there.
+    from flowdeck.ui.main_window import MainWindow
 
     window = MainWindow(settings)
-    settle_heap()
+    window.startup.warmup.resume_gc = True
+    settle_heap(collect=False)
     if screenshot is not None:
         from flowdeck.ui.snapshot import PageRequest, Snapshot
 
@@ -108,6 +110,7 @@ def run_app(
         QTimer.singleShot(0, lambda: snapshot.start(location))
         app.exec()
         window.close()
+        window.startup.warmup.stop()
         return exit_code
     window.show()
     if page or experiment or filter_string or view == "charts":
@@ -115,16 +118,9 @@ def run_app(
         open_when_ready(window, page, experiment, filter_string, view)
     if location:
         window.open_location(location)
-    return app.exec()
-
-
-def _filtered_page_ahead(page: str | None, settings: Settings) -> bool:
-    """Whether a page about to open (asked for, or a tab coming back) carries a filter."""
-    from flowdeck.ui.shell.session import TABS_KEY
-
-    saved = settings.value(TABS_KEY, [], list)
-    addresses = [page or ""] + [str(e.get("address", "")) for e in saved if isinstance(e, dict)]
-    return any("?filter=" in address for address in addresses)
+    exit_code = app.exec()
+    window.startup.warmup.stop()
+    return exit_code
 
 
 def open_when_ready(
@@ -132,6 +128,10 @@ def open_when_ready(
 ) -> None:
     """Open the page (or experiment) asked for on the command line once the store is listed."""
     from flowdeck.core.addresses import BadAddress, experiment_address, parse_address
+
+    if page and page.strip().strip("/") == "welcome":  # needs no store: shown once pages load
+        window.startup.warmup.when_ready(lambda: window.open_page(None, page))
+        return
 
     def listed(store: Store) -> None:
         window.sidebar.model.store_loaded.disconnect(listed)
@@ -150,10 +150,15 @@ def open_when_ready(
         except BadAddress as error:
             window.show_message(error.message)
             return
-        window.open_page(store, address)  # first: the sidebar then finds it open
-        if not page:
-            window.select_experiment_named(store, found[0].name)
-        if view == "charts":
-            window.show_charts()
+
+        def show() -> None:
+            window.open_page(store, address)  # first: the sidebar then finds it open
+            if not page:
+                window.select_experiment_named(store, found[0].name)
+            if view == "charts":
+                window.show_charts()
+
+        # the page types load after the window is usable; a filter needs MLflow's parser too
+        window.startup.warmup.when_ready(show, parser=bool(address.filter))
 
     window.sidebar.model.store_loaded.connect(listed)

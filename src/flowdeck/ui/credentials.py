@@ -6,9 +6,6 @@ import json
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-import keyring
-from keyring.errors import KeyringError, PasswordDeleteError
-
 from flowdeck.core.errors import FlowdeckError
 
 SERVICE = "flowdeck"
@@ -47,6 +44,9 @@ def credential_key(store_url: str) -> str:
 
 def save_credentials(store_url: str, credentials: Credentials) -> None:
     """Remember credentials for a store; raises ``CredentialsUnavailable`` without a keyring."""
+    import keyring  # its first import takes ~65 ms: not on the start-up path
+    from keyring.errors import KeyringError
+
     secret = json.dumps(asdict(credentials))
     try:
         keyring.set_password(SERVICE, credential_key(store_url), secret)
@@ -58,6 +58,9 @@ def save_credentials(store_url: str, credentials: Credentials) -> None:
 
 def load_credentials(store_url: str) -> Credentials | None:
     """Remembered credentials for a store, or None (also when there is no keyring)."""
+    import keyring
+    from keyring.errors import KeyringError
+
     try:
         secret = keyring.get_password(SERVICE, credential_key(store_url))
     except KeyringError:
@@ -79,6 +82,9 @@ def load_credentials(store_url: str) -> Credentials | None:
 
 def delete_credentials(store_url: str) -> None:
     """Forget a store's credentials; nothing happens when none were remembered."""
+    import keyring
+    from keyring.errors import KeyringError, PasswordDeleteError
+
     try:
         keyring.delete_password(SERVICE, credential_key(store_url))
     except PasswordDeleteError:

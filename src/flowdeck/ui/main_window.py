@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -27,12 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from flowdeck.core.addresses import Address, BadAddress, parse_address
-from flowdeck.core.filter_check import check_run_filter
 from flowdeck.store.base import Store
 from flowdeck.ui.edit.edits import Edits
 from flowdeck.ui.heap import settle_heap
 from flowdeck.ui.open_store_dialog import locations_from_mime
-from flowdeck.ui.pages.experiment import ExperimentPage
 from flowdeck.ui.serving.quit import confirm_stop_servers
 from flowdeck.ui.settings import Settings, strip_password
 from flowdeck.ui.shell.context import Context
@@ -44,7 +42,11 @@ from flowdeck.ui.shell.window_commands import declare_commands
 from flowdeck.ui.shell.window_handlers import RunAndViewCommands
 from flowdeck.ui.sidebar import Sidebar
 from flowdeck.ui.sidebar.model import rich_tooltip
+from flowdeck.ui.startup import Startup, as_experiment_page
 from flowdeck.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from flowdeck.ui.pages.experiment import ExperimentPage
 
 RUN_CONTEXT_COMMANDS = (
     "run.open",
@@ -95,6 +97,9 @@ class MainWindow(RunAndViewCommands, QMainWindow):
         self.resize(1280, 800)
 
         self.sidebar = Sidebar(self.runner)
+        self.startup = Startup(self, self.sidebar.tree.viewport())  # marks usable, then warms up
+        self.sidebar.model.store_loaded.connect(self.startup.store_listed)
+        self.sidebar.model.store_failed.connect(lambda store, _m: self.startup.store_listed(store))
         self.dock = QDockWidget("Stores", self)
         self.dock.setObjectName("experiments_dock")
         self.dock.setWidget(self.sidebar)
@@ -109,6 +114,7 @@ class MainWindow(RunAndViewCommands, QMainWindow):
         self._build_status_bar()
         self.commands = declare_commands(self)
         self.shell.commands = self.commands
+        self.shell.open_location = self.open_location
         self.sessions = StoreSession(self)
         self._connect()
         self._add_sidebar_actions()
@@ -201,6 +207,7 @@ class MainWindow(RunAndViewCommands, QMainWindow):
 
     def open_location(self, location: str, options: dict[str, str] | None = None) -> None:
         """Open a store beside the others, off the GUI thread (``store_opened`` follows)."""
+        self.startup.store_requested()
         self.sessions.open_location(location, options)
 
     def current_store(self) -> Store | None:
@@ -264,7 +271,7 @@ class MainWindow(RunAndViewCommands, QMainWindow):
 
     def current_experiment_page(self) -> ExperimentPage | None:
         page = self.host.current_page()
-        return page if isinstance(page, ExperimentPage) else None
+        return as_experiment_page(page)
 
     @property
     def runs(self) -> Any:
@@ -279,6 +286,9 @@ class MainWindow(RunAndViewCommands, QMainWindow):
         return page.charts if page is not None else None
 
     def _sidebar_open(self, store: Store | None, address: Address, new_tab: bool) -> None:
+        if not self.startup.warmup.pages_done:  # just after start: the page types load first
+            self.startup.warmup.when_ready(lambda: self._sidebar_open(store, address, new_tab))
+            return
         page = self.host.current_page()
         if (
             not new_tab
@@ -300,8 +310,9 @@ class MainWindow(RunAndViewCommands, QMainWindow):
         page.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         page.busy_changed.connect(lambda _busy, p=page: self._busy_changed(p))
         page.add_context_actions([self.commands.action(i) for i in RUN_CONTEXT_COMMANDS])
-        if isinstance(page, ExperimentPage):
-            page.runs.loaded.connect(lambda _n: self._warm_filter_parser_later())
+        experiment_page = as_experiment_page(page)
+        if experiment_page is not None:
+            experiment_page.runs.loaded.connect(lambda _n: self._warm_filter_parser_later())
 
     def _page_selection(self, page: Page, selection: Any) -> None:
         """A page's selection becomes the focus when it selects something or has the keyboard
@@ -313,8 +324,9 @@ class MainWindow(RunAndViewCommands, QMainWindow):
                 self.context.set_focus(selection)
 
     def _current_page_changed(self, page: Page | None) -> None:
-        if isinstance(page, ExperimentPage):
-            self.context.set_experiments(page.store, page.experiment_ids)
+        experiment_page = as_experiment_page(page)
+        if experiment_page is not None:
+            self.context.set_experiments(experiment_page.store, experiment_page.experiment_ids)
         else:
             self.context.set_experiments(page.store if page else None, ())
         if page is not None:
@@ -423,6 +435,8 @@ class MainWindow(RunAndViewCommands, QMainWindow):
 
     def _warm_filter_parser(self) -> None:
         """The first filter check imports MLflow's parser (over a second): do it while idle."""
+        from flowdeck.core.filter_check import check_run_filter
+
         self.runner.submit(
             lambda _state: check_run_filter("params.warm_up = '1'"),
             label="Preparing the filter parser",

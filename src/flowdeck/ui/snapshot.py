@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from flowdeck.core.addresses import Address, BadAddress, experiment_address, parse_address
 from flowdeck.core.process_clock import seconds_since_start
 from flowdeck.store.base import Store
 from flowdeck.ui.main_window import MainWindow
-from flowdeck.ui.pages.experiment import ExperimentPage
 from flowdeck.ui.shell.page import Page
+from flowdeck.ui.startup import as_experiment_page
 
 TICK_MS = 5
 SETTLE_MS = 150  # after loading: let the view lay out and paint the rows before the grab
@@ -85,7 +86,6 @@ class Snapshot(QObject):
         self.started = 0.0
         self.load_seconds = 0.0
         self.charts_seconds = 0.0
-        self.first_paint_s: float | None = None
         self._done = False
         self._deadline = QTimer(self, singleShot=True)
         self._deadline.timeout.connect(self._too_slow)
@@ -95,7 +95,6 @@ class Snapshot(QObject):
         window = self.window
         window.persist_state = False
         window.sessions.restore_tabs = False
-        window.installEventFilter(self)
         window.resize(*SNAPSHOT_SIZE)
         window.show()
         self.started = time.perf_counter()
@@ -106,7 +105,9 @@ class Snapshot(QObject):
         except BadAddress as error:
             self._fail(2, error.message)
             return
-        if self.request.filter_string and not self._filter_is_valid():
+        if not location and self.address is not None and self.address.kind == "welcome":
+            address = self.address  # the first-run page needs no store, only the page types
+            window.startup.warmup.when_ready(lambda: self._open(None, address))
             return
         window.store_opened.connect(self._store_opened)
         window.open_failed.connect(lambda message: self._fail(1, message))
@@ -124,11 +125,18 @@ class Snapshot(QObject):
             return False
         return True
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if event.type() == QEvent.Type.Paint and self.first_paint_s is None:
-            self.first_paint_s = seconds_since_start()
-            self.window.removeEventFilter(self)
-        return False
+    def _when_ready(self, then: Callable[[], None]) -> None:
+        """``then`` once the page types (with a filter, MLflow's parser too) have loaded on the
+        warm-up thread, and the filter asked for is valid."""
+        address_filter = self.address is not None and bool(self.address.filter)
+
+        def go() -> None:
+            if self._done or (self.request.filter_string and not self._filter_is_valid()):
+                return
+            then()
+
+        needs_parser = bool(self.request.filter_string) or address_filter
+        self.window.startup.warmup.when_ready(go, parser=needs_parser)
 
     def _store_opened(self, store: Store) -> None:
         self.store = store
@@ -136,11 +144,11 @@ class Snapshot(QObject):
             address = self.address
             if address.kind == "experiment" and self.request.filter_string and not address.filter:
                 address = experiment_address(address.ids, self.request.filter_string)
-            self._open(store, address)
+            self._when_ready(lambda: self._open(store, address))
 
     def _store_listed(self, store: Store) -> None:
-        if store is not self.store or self._done or self.page is not None:
-            return
+        if store is not self.store or self._done or self.page is not None or self.address is not None:
+            return  # an address asked for opens once the store has (_store_opened)
         experiments = self.window.sidebar.model.experiments_of(store)
         name = self.request.experiment
         if name is None:
@@ -150,11 +158,16 @@ class Snapshot(QObject):
         if name is None or not found:
             self._fail(2, f"no experiment named {name!r} in {store.display_name}")
             return
-        # The page first: selecting in the sidebar then finds it open (and opens no other one).
-        self._open(store, experiment_address([found[0].experiment_id], self.request.filter_string))
-        self.window.select_experiment_named(store, found[0].name)
+        address = experiment_address([found[0].experiment_id], self.request.filter_string)
 
-    def _open(self, store: Store, address: Address) -> None:
+        def show() -> None:
+            # The page first: selecting in the sidebar then finds it open (and no other one).
+            self._open(store, address)
+            self.window.select_experiment_named(store, found[0].name)
+
+        self._when_ready(show)
+
+    def _open(self, store: Store | None, address: Address) -> None:
         page = self.window.open_page(store, address)
         if page is self.page:
             return
@@ -172,7 +185,8 @@ class Snapshot(QObject):
             return
         page.loaded.disconnect(self._page_loaded)
         self.load_seconds = time.perf_counter() - self.started
-        if not isinstance(page, ExperimentPage):
+        page = as_experiment_page(page)
+        if page is None:
             QTimer.singleShot(SETTLE_MS, self._save)
             return
         if self.request.view == "charts":
@@ -184,8 +198,8 @@ class Snapshot(QObject):
             QTimer.singleShot(SETTLE_MS, self._save)
 
     def _charts_drawn(self) -> None:
-        page = self.page
-        if self._done or not isinstance(page, ExperimentPage) or page.charts.loading:
+        page = as_experiment_page(self.page)
+        if self._done or page is None or page.charts.loading:
             return
         self.charts_seconds = time.perf_counter() - self.started
         page.charts.drawn.disconnect(self._charts_drawn)
@@ -197,17 +211,24 @@ class Snapshot(QObject):
     def _save(self) -> None:
         if self._done:
             return
+        warmup = self.window.startup.warmup
+        if not warmup.parser_done:  # the stall meter covers the warm-up after start-up too
+            warmup.when_ready(self._save, parser=True)
+            return
         self.meter.stop()
         exit_code = 0
         if not self.window.grab().save(str(self.output)):
             print(f"flowdeck: could not write {self.output}", file=sys.stderr)
             exit_code = 1
-        started = self.first_paint_s if self.first_paint_s is not None else seconds_since_start()
+        startup = self.window.startup  # usable: the sidebar painted the store's experiments
+        started = startup.usable_s or startup.first_paint_s or seconds_since_start()
         print(f"load {self.load_seconds:.2f} s", file=sys.stderr)
         if self.request.view == "charts" and self.charts_seconds:
             print(f"charts drawn {self.charts_seconds:.2f} s", file=sys.stderr)
         print(f"longest stall {self.meter.longest_ms:.0f} ms", file=sys.stderr)
         print(f"stall cpu {self.meter.longest_cpu_ms:.0f} ms", file=sys.stderr)
+        if startup.usable_cpu_s is not None:
+            print(f"started cpu {startup.usable_cpu_s:.2f} s", file=sys.stderr)
         print(f"started {started:.2f} s", file=sys.stderr, flush=True)
         self._finish(exit_code)
 

@@ -18,16 +18,24 @@ BULK_ENDPOINT = "ajax-api/2.0/mlflow/metrics/get-history-bulk"
 BULK_MAX_POINTS = 25_000
 BULK_MAX_RUNS = 100
 REST_THREADS = 6
+LONG_THREADS = 2  # long histories read beside the bulk requests (each pages 4 at a time)
 
 
 def read_histories(
-    store: Store, pairs: Sequence[Pair], state: TaskState | None = None
+    store: Store,
+    pairs: Sequence[Pair],
+    state: TaskState | None = None,
+    long_pairs: frozenset[Pair] = frozenset(),
 ) -> Iterator[tuple[Pair, np.ndarray]]:
-    """Every point of each (run, key) pair, in no particular order of pairs."""
+    """Every point of each (run, key) pair, in no particular order of pairs.
+
+    ``long_pairs`` are known to hold more points than one bulk answer: a server is asked for
+    them page by page straight away.
+    """
     if not pairs:
         return
     if store.kind == "rest":
-        yield from _rest_histories(store, pairs, state)
+        yield from _rest_histories(store, pairs, state, long_pairs)
         return
     by_run: dict[str, list[str]] = {}
     for run_id, key in pairs:
@@ -41,13 +49,16 @@ def read_histories(
 
 
 def _rest_histories(
-    store: Store, pairs: Sequence[Pair], state: TaskState | None
+    store: Store, pairs: Sequence[Pair], state: TaskState | None, long_pairs: frozenset[Pair]
 ) -> Iterator[tuple[Pair, np.ndarray]]:
-    """Bulk requests of up to 100 runs per key; a batch the server cut short is split."""
+    """Bulk requests of up to 100 runs per key; a batch the server cut short is split.
+    Long histories are read in pages beside them."""
     client = store.client  # type: ignore[attr-defined]
     by_key: dict[str, list[str]] = {}
+    long = [pair for pair in pairs if pair in long_pairs]
     for run_id, key in pairs:
-        by_key.setdefault(key, []).append(run_id)
+        if (run_id, key) not in long_pairs:
+            by_key.setdefault(key, []).append(run_id)
     batches = [
         (key, run_ids[start : start + BULK_MAX_RUNS])
         for key, run_ids in by_key.items()
@@ -59,9 +70,16 @@ def _rest_histories(
             state.check()
         return _bulk_or_split(client, batch[0], batch[1], state)
 
-    with ThreadPoolExecutor(REST_THREADS) as pool:
-        for found in pool.map(fetch, batches):
-            yield from found.items()
+    with ThreadPoolExecutor(LONG_THREADS) as long_pool:
+        pending = [
+            (pair, long_pool.submit(fetch_history, client, pair[0], pair[1], state))
+            for pair in long
+        ]
+        with ThreadPoolExecutor(REST_THREADS) as pool:
+            for found in pool.map(fetch, batches):
+                yield from found.items()
+        for pair, future in pending:
+            yield pair, future.result()
 
 
 def _bulk_or_split(

@@ -13,6 +13,10 @@ from flowdeck.core.run_tables import RunTables
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import CAP_LOGGED_MODELS, Store
 
+# Runs per search answer: a server takes tens of seconds to answer 10,000 runs at once, longer
+# than a request may take; pages of 1,000 each arrive well within it.
+LISTING_PAGE = 1_000
+
 
 @dataclass(frozen=True)
 class RunInputs:
@@ -134,9 +138,9 @@ def _rest_filters(since: int | None, run_ids: Sequence[str] | None) -> list[str]
 def _read_rest_runs(
     store: Store, ids: list[str], state: TaskState | None, filters: list[str]
 ) -> SourceRuns:
-    """Runs through ``runs/search`` (one search per filter, the union kept once each);
-    inputs come with each run."""
-    from flowdeck.store.rest.runs import SEARCH_MAX_RESULTS, RunTableBuilder, run_detail
+    """Runs through ``runs/search`` in pages of ``LISTING_PAGE`` (one search per filter, the
+    union kept once each); inputs come with each run."""
+    from flowdeck.store.rest.runs import RunTableBuilder, run_detail
 
     builder = RunTableBuilder()
     inputs: dict[str, RunInputs] = {}
@@ -147,7 +151,7 @@ def _read_rest_runs(
             "experiment_ids": ids,
             "filter": filter_string,
             "run_view_type": "ALL",
-            "max_results": SEARCH_MAX_RESULTS,
+            "max_results": LISTING_PAGE,
         }
         pages = client.iter_pages(
             "POST", "runs/search", payload, "runs", is_search=True, state=state

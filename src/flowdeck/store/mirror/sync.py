@@ -21,7 +21,7 @@ from flowdeck.store.mirror.database import (
     transaction,
     write_state,
 )
-from flowdeck.store.mirror.histories import read_histories
+from flowdeck.store.mirror.histories import BULK_MAX_POINTS, read_histories
 from flowdeck.store.mirror.source import read_experiments, read_runs
 
 BATCH_RUNS = 250
@@ -275,7 +275,8 @@ def _copy_runs(
         wanted = runs_copy.source_latest(tables, batch)
         held = runs_copy.synced_latest(conn, batch)
         pairs = [pair for pair, latest in wanted.items() if held.get(pair) != latest]
-        histories = dict(read_histories(source, pairs, state))
+        long_pairs = frozenset(p for p in pairs if wanted[p][0] >= BULK_MAX_POINTS)
+        histories = dict(read_histories(source, pairs, state, long_pairs))
         with transaction(conn):
             report.points += runs_copy.write_runs(
                 conn, tables, batch, found.inputs, histories, fingerprints

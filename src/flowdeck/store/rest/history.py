@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -12,11 +14,12 @@ import pandas as pd
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import HISTORY_DTYPE, SUMMARY_COLUMNS
 from flowdeck.store.progress import Progress
-from flowdeck.store.rest.client import RestClient
+from flowdeck.store.rest.client import RestClient, _items, _token
 from flowdeck.store.rest.fields import Fields, MalformedAnswer
 
 ENDPOINT = "metrics/get-history"
 HISTORY_THREADS = 4
+PARALLEL_PAGES = 4
 # Points per answer of a history read (MLflow's server pages get-history by max_results).
 PAGE_POINTS = 25_000
 PROGRESS_TEXT = "Reading metric histories…"
@@ -31,10 +34,64 @@ def fetch_history(
 
     Asked for in pages of ``PAGE_POINTS``, so a history of millions of points never has to
     arrive in one answer within the request timeout; ``state`` is checked between pages.
+    When the server's page tokens are MLflow's offsets, later pages are asked for
+    ``PARALLEL_PAGES`` at a time, each answer checked against the offset it should follow.
     """
     payload = {"run_id": run_id, "metric_key": key, "max_results": PAGE_POINTS}
-    pages = client.iter_pages("GET", ENDPOINT, payload, "metrics", state=state)
+    first = client.get(ENDPOINT, payload)
+    pages = [_items(first, ENDPOINT, "metrics")]
+    token = _token(first, ENDPOINT)
+    if token and offset_of(token) == PAGE_POINTS:
+        rest = _parallel_pages(client, payload, state)
+        if rest is not None:
+            return points_to_history([*pages, *rest])
+    if token:
+        pages.extend(
+            client.iter_pages(
+                "GET", ENDPOINT, {**payload, "page_token": token}, "metrics", state=state
+            )
+        )
     return points_to_history(pages)
+
+
+def offset_of(token: str) -> int | None:
+    """The offset in an MLflow page token (base64 JSON ``{"offset": N}``), else None."""
+    try:
+        data = json.loads(base64.b64decode(token, validate=True))
+    except (ValueError, TypeError):
+        return None
+    offset = data.get("offset") if isinstance(data, dict) and len(data) == 1 else None
+    return offset if isinstance(offset, int) else None
+
+
+def token_for(offset: int) -> str:
+    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _parallel_pages(
+    client: RestClient, payload: dict[str, Any], state: TaskState | None
+) -> list[list[dict[str, Any]]] | None:
+    """Pages from offset ``PAGE_POINTS`` on, a wave at a time; None if an answer's token
+    is not the offset it should be (the caller then reads page after page)."""
+
+    def page(offset: int) -> tuple[list[dict[str, Any]], str | None]:
+        answer = client.get(ENDPOINT, {**payload, "page_token": token_for(offset)})
+        return _items(answer, ENDPOINT, "metrics"), _token(answer, ENDPOINT)
+
+    pages: list[list[dict[str, Any]]] = []
+    offset = PAGE_POINTS
+    with ThreadPoolExecutor(PARALLEL_PAGES) as pool:
+        while True:
+            if state is not None:
+                state.check()
+            wave = [offset + index * PAGE_POINTS for index in range(PARALLEL_PAGES)]
+            for start, (items, token) in zip(wave, pool.map(page, wave), strict=True):
+                pages.append(items)
+                if token is None:
+                    return pages
+                if offset_of(token) != start + PAGE_POINTS or len(items) != PAGE_POINTS:
+                    return None
+            offset = wave[-1] + PAGE_POINTS
 
 
 def points_to_history(pages: Iterable[list[dict[str, Any]]]) -> np.ndarray:

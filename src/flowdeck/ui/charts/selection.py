@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowdeck.core.runs_table import RunsTable
+from flowdeck.core.runs_table import STORE, RunsTable
 from flowdeck.core.runs_table_tree import RunGroup
 from flowdeck.ui.charts.loading import ChartRun
 
@@ -15,6 +15,9 @@ def chart_runs(table: RunsTable, run_ids: list[str]) -> tuple[list[ChartRun], li
     if not rows:
         return [], []
     names = table.column("name").display
+    if table.has_column(STORE):  # runs of several stores: the legend says whose run it is
+        stores = table.column(STORE).display
+        names = [f"{name} · {store}" for name, store in zip(names, stores, strict=True)]
     statuses = table.column("status").raw
     starts = _start_ms(table, rows)
     runs = [

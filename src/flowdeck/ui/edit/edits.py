@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog, QWidget
@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialog, QWidget
 from flowdeck.core.context import Item, Selection
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import Store
-from flowdeck.store.writer import DESCRIPTION_TAG, Change, StoreWriter
+from flowdeck.store.writer_core import Change  # the writer itself loads on first use
 from flowdeck.ui.edit.confirm import ConfirmChangesDialog
 from flowdeck.ui.edit.description_editor import DescriptionEditor
 from flowdeck.ui.edit.name_dialog import NameDialog
@@ -19,6 +19,9 @@ from flowdeck.ui.edit.tags_editor import TagsEditor
 from flowdeck.ui.shell.context import Context
 from flowdeck.ui.shell.writes import WritePath
 from flowdeck.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from flowdeck.store.writer import StoreWriter
 
 NOUNS = {"experiment": "experiment", "run": "run"}
 EDITABLE_KINDS = frozenset(NOUNS)
@@ -164,6 +167,8 @@ class Edits(QObject):
         self._load_tags(focus, lambda tags: self._description_editor(focus, item, tags[0]))
 
     def _description_editor(self, focus: Selection, item: Item, tags: dict[str, str]) -> None:
+        from flowdeck.store.writer import DESCRIPTION_TAG
+
         dialog = DescriptionEditor(tags.get(DESCRIPTION_TAG, ""), item.name, self.dialog_parent)
 
         def accepted() -> None:

@@ -78,9 +78,7 @@ class ExperimentPage(Page):
         runs.loading_changed.connect(self.busy_changed.emit)
         runs.selection_changed.connect(lambda _ids: self.selection_changed.emit(self.selection()))
         runs.filter_applied.connect(self._filter_applied)
-        runs.activated.connect(
-            lambda run_id, new_tab: self.open_requested.emit(run_address(run_id), new_tab)
-        )
+        runs.activated.connect(self.open_run)
         self.charts_panel.select_requested.connect(runs.select_runs)
         self.charts_panel.focus_requested.connect(runs.focus_run)
         self.charts.message.connect(self.status.emit)
@@ -88,6 +86,10 @@ class ExperimentPage(Page):
         self.splitter.splitterMoved.connect(
             lambda _pos, _index: self.shell.settings.set_value(SPLIT_KEY, self.splitter.sizes())
         )
+
+    def open_run(self, run_id: str, new_tab: bool) -> None:
+        """Open the page of a run of the table (double-click, Enter, middle-click)."""
+        self.open_requested.emit(run_address(run_id), new_tab)
 
     # --- loading -------------------------------------------------------------------------------
 

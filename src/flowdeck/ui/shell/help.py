@@ -10,8 +10,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import PySide6
-from PySide6.QtCore import QObject, Qt, Signal, qVersion
-from PySide6.QtGui import QGuiApplication, QTextCursor
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QUrl, Signal, qVersion
+from PySide6.QtGui import (
+    QGuiApplication,
+    QImage,
+    QPixmap,
+    QTextCursor,
+    QTextDocument,
+    QTextImageFormat,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -42,9 +49,12 @@ HEADERS = ("Menu", "Command", "Shortcut", "Where it works")
 MENU_COLUMN, COMMAND_COLUMN, SHORTCUT_COLUMN, WHERE_COLUMN = range(4)
 FALLBACK_GUIDE = (
     "# Flowdeck user guide\n\n"
-    "The user guide (`docs/user-guide.md`) is not installed with this copy of Flowdeck, "
+    "The user guide (`docs/guide.md`) is not installed with this copy of Flowdeck, "
     "and where it lives online is not known. It is in the `docs` folder of Flowdeck's source.\n"
 )
+
+GUIDE_NAME = "guide.md"
+IMAGE_MARGIN = 40  # px left free beside a picture fitted to the guide's width
 
 HELP_COMMANDS = (
     Command("help.user_guide", "&User Guide", "Help", "F1", tip="Read how to use Flowdeck"),
@@ -242,9 +252,10 @@ class AboutDialog(QDialog):
 
 
 def user_guide_path() -> Path:
-    """docs/user-guide.md beside the source tree (src layout), else in the bundle's prefix."""
-    source = Path(flowdeck.__file__).resolve().parents[2] / "docs" / "user-guide.md"
-    bundled = Path(sys.prefix) / "docs" / "user-guide.md"  # the PyInstaller bundle's _internal/
+    """docs/guide.md beside the source tree (src layout), else in the bundle's prefix; its
+    pictures are in docs/guide/ beside it."""
+    source = Path(flowdeck.__file__).resolve().parents[2] / "docs" / GUIDE_NAME
+    bundled = Path(sys.prefix) / "docs" / GUIDE_NAME  # the PyInstaller bundle's _internal/
     return bundled if not source.is_file() and bundled.is_file() else source
 
 
@@ -261,7 +272,7 @@ class UserGuideDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Flowdeck User Guide")
-        self.resize(760, 680)
+        self.resize(900, 760)
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Find in the guide…")
         self.search.setClearButtonEnabled(True)
@@ -270,7 +281,11 @@ class UserGuideDialog(QDialog):
         self.not_found.hide()
         self.browser = QTextBrowser(self)
         self.browser.setOpenExternalLinks(True)
+        # relative picture paths (guide/runs.png) resolve beside the guide
+        self.browser.setSearchPaths([str(user_guide_path().parent)])
         self.browser.setMarkdown(user_guide_markdown())  # our own text, not a store's
+        self._fitted_width = 0
+        self.browser.viewport().installEventFilter(self)  # pictures follow the page's width
         find_row = QHBoxLayout()
         find_row.addWidget(self.search)
         find_row.addWidget(self.not_found)
@@ -279,6 +294,65 @@ class UserGuideDialog(QDialog):
         layout.addWidget(self.browser)
         self.search.textChanged.connect(lambda _text: self.find_next(from_start=True))
         self.search.returnPressed.connect(lambda: self.find_next(from_start=False))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.browser.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_images()
+        return False
+
+    def fit_images(self) -> None:
+        """Scale the pictures down to the page's width (never up), keeping their proportions."""
+        width = max(self.browser.viewport().width() - IMAGE_MARGIN, 200)
+        if width == self._fitted_width:
+            return
+        self._fitted_width = width
+        document = self.browser.document()
+        block = document.begin()
+        while block.isValid():
+            iterator = block.begin()
+            while not iterator.atEnd():
+                fragment = iterator.fragment()
+                image_format = fragment.charFormat().toImageFormat()
+                if fragment.isValid() and image_format.isValid():
+                    self._fit_image(fragment.position(), fragment.length(), image_format, width)
+                iterator += 1
+            block = block.next()
+
+    def _fit_image(self, position: int, length: int, image: QTextImageFormat, width: int) -> None:
+        size = self.image_size(image.name())
+        if size.isEmpty():
+            return
+        shown = min(width, size.width())
+        image.setWidth(shown)
+        image.setHeight(size.height() * shown / size.width())
+        cursor = QTextCursor(self.browser.document())
+        cursor.setPosition(position)
+        cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)
+        cursor.setCharFormat(image)
+
+    def image_size(self, name: str) -> QSize:
+        """The natural size of a picture of the guide (empty when it cannot be loaded)."""
+        resource = self.browser.document().resource(
+            QTextDocument.ResourceType.ImageResource, QUrl(name)
+        )
+        if isinstance(resource, QImage | QPixmap) and not resource.isNull():
+            return resource.size()
+        image = self.browser.loadResource(QTextDocument.ResourceType.ImageResource, QUrl(name))
+        return image.size() if isinstance(image, QImage | QPixmap) else QSize()
+
+    def image_names(self) -> list[str]:
+        """The pictures the guide shows, in order."""
+        names = []
+        block = self.browser.document().begin()
+        while block.isValid():
+            iterator = block.begin()
+            while not iterator.atEnd():
+                image_format = iterator.fragment().charFormat().toImageFormat()
+                if image_format.isValid():
+                    names.append(image_format.name())
+                iterator += 1
+            block = block.next()
+        return names
 
     def find_next(self, from_start: bool) -> bool:
         """Highlight the next occurrence of the search text, wrapping at the end."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -32,6 +33,7 @@ class Shell:
     writes: WritePath
     commands: CommandRegistry | None = None
     servers: Any = None  # the app's local model servers (ui.serving.manager), made on first use
+    open_location: Callable[[str], None] | None = None  # opens a store beside the others
 
 
 class Page(QWidget):
@@ -48,6 +50,7 @@ class Page(QWidget):
     loaded = Signal()  # every request the page made has answered
     failed = Signal(str, bool)  # plain message, True when the address names nothing (or is bad)
     open_requested = Signal(object, bool)  # Address, in a new tab
+    open_in_store_requested = Signal(object, object, bool)  # Store, Address, in a new tab
     address_changed = Signal(object)  # the page moved within itself (a filter was applied)
     selection_changed = Signal(object)  # Selection (what edit commands act on)
     busy_changed = Signal(bool)  # a load the user may cancel started or ended

@@ -228,6 +228,9 @@ class PageHost(QWidget):
         page.open_requested.connect(
             lambda a, new, p=page: self.open(p.store, a, new_tab=new, background=new)
         )
+        page.open_in_store_requested.connect(  # a page of several stores opens one's page
+            lambda s, a, new: self.open(s, a, new_tab=new, background=new)
+        )
         self._retitle(tab)
         page.start()
         self.page_opened.emit(page)
@@ -246,7 +249,8 @@ class PageHost(QWidget):
         shown = title if len(title) <= TITLE_WIDTH else title[: TITLE_WIDTH - 1] + "…"
         self.tabs.setTabText(index, shown)
         visit = tab.visit
-        store_name = visit.store.display_name if visit is not None else ""
+        store = visit.store if visit is not None else None  # None: a page of no store (welcome)
+        store_name = store.display_name if store is not None else ""
         self.tabs.setTabToolTip(index, f"{title}\n{visit.address if visit else ''}\n{store_name}")
         self.history_changed.emit()
 

@@ -26,7 +26,9 @@ def _open_store(_state: Any, location: str, options: dict[str, str] | None) -> S
             options = remembered_options(location)
         except Exception:  # no usable keyring, or a location it cannot parse: open as given
             options = {}
-    return open_chosen_store(location, options)
+    from flowdeck.store.mirror.index import cached_if_mirrored
+
+    return cached_if_mirrored(open_chosen_store(location, options))
 
 
 class StoreSession:
@@ -70,9 +72,43 @@ class StoreSession:
         window.writes.check(store)
         window.settings.remember_store(location)
         window.statusBar().showMessage(f"Opened {store.display_name}", 5000)
-        if self.restore_tabs:
-            self._reopen_tabs(location, store)
+        if self.restore_tabs:  # the page types load after the window is usable
+            filtered = any("?filter=" in e["address"] for e in self._saved)
+            self.window.startup.warmup.when_ready(
+                lambda: self._reopen_tabs(location, store), parser=filtered
+            )
         window.store_opened.emit(store)
+        if hasattr(store, "refresh") and hasattr(store, "cached_note"):
+            self._refresh_from_remote(store)
+
+    def _refresh_from_remote(self, store: Store) -> None:
+        """A server read through its mirror: show the copy now, fetch what changed behind it."""
+        window = self.window
+        window.statusBar().showMessage(f"{store.cached_note()}; checking the server…")  # type: ignore[attr-defined]
+
+        def done(report: Any) -> None:
+            if report.runs_copied:
+                window.statusBar().showMessage(
+                    f"{report.runs_copied} changed runs copied from {store.display_name}.", 8000
+                )
+                window.refresh()
+            else:
+                window.statusBar().showMessage(f"{store.display_name} is up to date.", 5000)
+
+        def failed(error: BaseException, _details: str) -> None:
+            message = error.message if isinstance(error, FlowdeckError) else str(error)
+            window.statusBar().showMessage(
+                f"{store.cached_note()}; the server could not be read: {message}"  # type: ignore[attr-defined]
+            )
+
+        window.runner.submit(
+            lambda state: store.refresh(state),  # type: ignore[attr-defined]
+            key="mirror-refresh",
+            owner=store,
+            label=f"Checking {store.display_name} for changes",
+            on_result=done,
+            on_error=failed,
+        )
 
     def _failed(self, error: BaseException, _details: str) -> None:
         if not isinstance(error, FlowdeckError):
@@ -128,6 +164,8 @@ class StoreSession:
         ]
 
     def _reopen_tabs(self, location: str, store: Store) -> None:
+        if not any(open_store is store for open_store in self.window.stores()):  # closed
+            return
         safe = strip_password(location)
         mine = [e for e in self._saved if e["location"] == safe]
         self._saved = [e for e in self._saved if e["location"] != safe]

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMenu
 
+from flowdeck.ui.mirror.commands import add_mirror_commands
 from flowdeck.ui.shell.commands import Command, CommandRegistry
 from flowdeck.ui.shell.help import add_help_commands
 from flowdeck.ui.shell.palette import show_palette
@@ -69,6 +70,7 @@ def _file_commands(window: MainWindow, registry: CommandRegistry) -> None:
         lambda: None if window.current_store() is not None else "No store is selected.",
     )
     add_upgrade_command(registry, window)
+    window.mirrors = add_mirror_commands(registry, window)
     add(
         Command("tab.close", "&Close Tab", "File", "Ctrl+W", tip="Close the current tab"),
         window.host.close_current,
@@ -217,6 +219,14 @@ def _go_commands(window: MainWindow, registry: CommandRegistry) -> None:
         Command("page.servers", "&Servers", "Go", tip="Local model servers"),
         lambda: window.open_store_page("servers"),
     )
+    add(
+        Command("help.welcome", "&Welcome", "Help",
+                tip="Open a store, a recent store or the demo store; read the user guide"),
+        lambda: window.open_page(None, "welcome"),
+    )
+    from flowdeck.ui.across.commands import add_across_command
+
+    add_across_command(registry, window)
     add(
         Command("page.open_address", "Open &Address…", "Go", "Ctrl+G", tip="Open a page by its address"),
         window.open_address_dialog,

@@ -8,7 +8,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from flowdeck.core.addresses import MAX_COMPARED, Address, run_address
-from flowdeck.ui.pages.experiment import ExperimentPage
+from flowdeck.ui.startup import as_experiment_page
 from flowdeck.ui.theme import MODES, apply_theme
 
 if TYPE_CHECKING:
@@ -58,8 +58,9 @@ class RunAndViewCommands:
     def set_summaries(self: MainWindow, shown: bool) -> None:
         self.settings.set_value("metric_summaries", shown)
         for page in self.host.pages():
-            if isinstance(page, ExperimentPage):
-                page.set_summaries(shown)
+            experiment_page = as_experiment_page(page)
+            if experiment_page is not None:
+                experiment_page.set_summaries(shown)
 
     def set_charts_visible(self: MainWindow, visible: bool) -> None:
         page = self.current_experiment_page()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog
@@ -11,11 +12,14 @@ from PySide6.QtWidgets import QDialog
 from flowdeck.core.errors import FlowdeckError, ReadOnlyStore
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import Store
-from flowdeck.store.writer import Change, StoreWriter
+from flowdeck.store.writer_core import Change  # the writer itself loads on first use
 from flowdeck.ui.shell.context import Context
 from flowdeck.ui.tasks import TaskHandle, TaskRunner
 
-Work = Callable[[StoreWriter], Change | Sequence[Change] | None]
+if TYPE_CHECKING:
+    from flowdeck.store.writer import StoreWriter
+
+Work = Callable[["StoreWriter"], Change | Sequence[Change] | None]
 
 
 def _recheck(_state: TaskState, store: Store) -> str | None:

@@ -15,8 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdeck.core.addresses import Address, experiment_address
+from flowdeck.core.addresses import Address, across_address, experiment_address
 from flowdeck.core.context import Item, Selection
+from flowdeck.core.store_keys import key_of, split_key
 from flowdeck.store.base import Store
 from flowdeck.ui.sidebar.listing import ExperimentEntry
 from flowdeck.ui.sidebar.model import Kind, Role, StoreTreeModel
@@ -58,6 +59,7 @@ class Sidebar(QWidget):
         self.proxy = ExperimentFilter(self)
         self.proxy.setSourceModel(self.model)
         self._last_emitted: tuple[Store | None, list[str]] | None = None
+        self._last_across: Address | None = None  # experiments of several stores, last opened
         self._focus = Selection()
         self._restoring = False
         self._navigate = True
@@ -149,15 +151,55 @@ class Sidebar(QWidget):
         store = current.data(Role.STORE) if current.isValid() else None
         rows = sorted(self.tree.selectionModel().selectedRows(), key=self._visual_order)
         selected = [self.proxy.mapToSource(index) for index in rows]
-        if store is None:
+        if store is None or (selected and not self.tree.selectionModel().isSelected(current)):
             stores = [s for s in (index.data(Role.STORE) for index in selected) if s is not None]
-            store = stores[0] if stores else None
+            store = stores[0] if stores else store
         entries: dict[str, ExperimentEntry] = {}
         for index in selected:
             entry = self.model.entry(index)
             if entry is not None and index.data(Role.STORE) is store:
                 entries.setdefault(entry.experiment_id, entry)
         return store, list(entries.values())
+
+    def selected_keys(self) -> list[str]:
+        """The selected experiments of every store, ``<store number>:<id>`` in shown order."""
+        rows = sorted(self.tree.selectionModel().selectedRows(), key=self._visual_order)
+        numbers = {id(store): n for n, store in enumerate(self.model.stores, start=1)}
+        keys: dict[str, None] = {}
+        for index in (self.proxy.mapToSource(row) for row in rows):
+            entry, store = self.model.entry(index), index.data(Role.STORE)
+            if entry is not None and id(store) in numbers:
+                keys[key_of(numbers[id(store)], entry.experiment_id)] = None
+        return list(keys)
+
+    def _across(self) -> Address | None:
+        """The page of the selected experiments when they belong to two or more stores."""
+        keys = self.selected_keys()
+        return across_address(keys) if len({split_key(k)[0] for k in keys}) > 1 else None
+
+    def select_keys(self, keys: list[str] | tuple[str, ...]) -> None:
+        """Select experiments of several stores (``<store number>:<id>``), without navigating."""
+        selection = QItemSelection()
+        first = QModelIndex()
+        for key in keys:
+            number, experiment_id = split_key(key)
+            if number > len(self.model.stores):
+                continue
+            store = self.model.stores[number - 1]
+            index = self.proxy.mapFromSource(self.model.experiment_index(store, experiment_id))
+            if index.isValid():
+                selection.select(index, index)
+                first = first if first.isValid() else index
+        selection_model = self.tree.selectionModel()
+        self._navigate = False
+        try:
+            if first.isValid():
+                selection_model.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
+            selection_model.select(
+                selection, QItemSelectionModel.SelectionFlag.ClearAndSelect | Rows
+            )
+        finally:
+            self._navigate = True
 
     def focus_selection(self) -> Selection:
         """The selected experiments as edit commands see them (empty for other rows)."""
@@ -199,6 +241,10 @@ class Sidebar(QWidget):
         of their own (a run, a trace) leave the selection as it is."""
         if address.kind == "experiment" and store is not None:
             self.select_experiments(store, list(address.ids), navigate=False)
+            return
+        if address.kind == "across":
+            if self.selected_keys() != list(address.ids):
+                self.select_keys(address.ids)
             return
         model = self.model
         if address.kind == "servers":
@@ -247,7 +293,10 @@ class Sidebar(QWidget):
         """Open the selected experiments if ``index`` is one of them, else just its experiment."""
         store, entries = self.current_selection()
         ids = [entry.experiment_id for entry in entries]
-        if ids and self.tree.selectionModel().isSelected(index):
+        across = self._across()
+        if across is not None and self.tree.selectionModel().isSelected(index):
+            self.open_requested.emit(None, across, False)
+        elif ids and self.tree.selectionModel().isSelected(index):
             self.open_requested.emit(store, experiment_address(ids), False)
         else:
             self._request(index, False)
@@ -277,17 +326,16 @@ class Sidebar(QWidget):
         self._emit_selection(always_focus=True)
 
     def _normalise_selection(self) -> None:
-        """Keep either experiments of the current row's store, or the current row alone."""
+        """Keep either experiments (of any stores), or the current row alone."""
         current = self.tree.currentIndex()
         if not current.isValid():
             return
         selection_model = self.tree.selectionModel()
-        store = current.data(Role.STORE)
         if current.data(Role.KIND) == Kind.EXPERIMENT:
             drop = [
                 index
                 for index in selection_model.selectedRows()
-                if index.data(Role.KIND) != Kind.EXPERIMENT or index.data(Role.STORE) is not store
+                if index.data(Role.KIND) != Kind.EXPERIMENT or index.data(Role.STORE) is None
             ]
         elif selection_model.isSelected(current):
             drop = [index for index in selection_model.selectedRows() if index != current]
@@ -307,13 +355,17 @@ class Sidebar(QWidget):
     def _emit_selection(self, always_focus: bool) -> None:
         store, entries = self.current_selection()
         ids = [entry.experiment_id for entry in entries]
-        last = self._last_emitted
+        last, across = self._last_emitted, self._across()
         if last is None or last[0] is not store or last[1] != ids:
             self._last_emitted = (store, ids)
             self.experiments_selected.emit(store, ids)
-            if ids and self._navigate:
+            if ids and self._navigate and across is None:
                 self._opened_since_press = True
                 self.open_requested.emit(store, experiment_address(ids), False)
+        if across is not None and across != self._last_across and self._navigate:
+            self._opened_since_press = True
+            self.open_requested.emit(None, across, False)
+        self._last_across = across
         focus = focus_of(store, entries)
         if always_focus or focus != self._focus:
             self._focus = focus

@@ -1,0 +1,1 @@
+"""Runs across stores: the command that picks experiments of several open stores."""

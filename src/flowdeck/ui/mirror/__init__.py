@@ -1,0 +1,1 @@
+"""Offline mirrors in the window: make one, sync it, open its source."""

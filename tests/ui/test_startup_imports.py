@@ -1,0 +1,128 @@
+"""Start-up path: the window is usable before pyqtgraph, MLflow or the page types are imported."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TIMEOUT_S = 120
+# Imported on the warm-up thread once the window is usable, never on the way to it.
+AFTER_START = (
+    "pyqtgraph",
+    "mlflow",
+    "keyring",
+    "flowdeck.ui.pages",
+    "flowdeck.ui.charts",
+    "flowdeck.ui.runs",
+    "flowdeck.core.run_filter",
+    "flowdeck.store.writer",
+)
+# What `import flowdeck.ui.app` must not bring in: run_app imports the window itself.
+NOT_FOR_APP = ("pandas", "numpy", "sqlalchemy", "flowdeck.store.base", "flowdeck.ui.main_window")
+
+
+def _run(script: str, tmp_path: Path) -> dict:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    env.pop("MLFLOW_TRACKING_URI", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _loaded(names: tuple[str, ...]) -> str:
+    return f"sorted(n for n in {names!r} if n in sys.modules)"
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two experiments, one run each, written by MLflow."""
+    from mlflow import MlflowClient
+
+    folder = tmp_path_factory.mktemp("startup-store")
+    db_path = folder / "mlflow.db"
+    client = MlflowClient(tracking_uri=f"sqlite:///{db_path}")
+    for name in ("vision", "speech"):
+        experiment = client.create_experiment(name, artifact_location=str(folder / name))
+        run = client.create_run(experiment, run_name=f"{name}-run")
+        client.set_terminated(run.info.run_id)
+    return db_path
+
+
+def test_importing_the_app_module_loads_neither_the_window_nor_pandas(tmp_path):
+    loaded = _run(
+        f"import json, sys\nimport flowdeck.ui.app\nprint(json.dumps({_loaded(NOT_FOR_APP)}))",
+        tmp_path,
+    )
+    assert loaded == []
+
+
+def test_the_main_window_modules_leave_charts_pages_and_mlflow_for_later(tmp_path):
+    script = f"""
+import json, sys
+from flowdeck.ui.app import application
+from flowdeck.ui.main_window import MainWindow
+app = application()
+window = MainWindow()
+window.show()
+app.processEvents()
+print(json.dumps({_loaded(AFTER_START)}))
+"""
+    assert _run(script, tmp_path) == []
+
+
+def test_the_window_is_usable_before_the_warm_up_and_complete_after_it(store_path, tmp_path):
+    """Opening a store lists its experiments with none of AFTER_START imported; the warm-up
+    then imports them on its thread, and an experiment page opens from the sidebar."""
+    script = f"""
+import json, sys
+from PySide6.QtCore import QTimer
+from flowdeck.ui.app import application
+from flowdeck.ui.main_window import MainWindow
+app = application()
+window = MainWindow()
+window.persist_state = False
+report = {{}}
+
+def usable():
+    store = window.stores()[0]
+    report["listed"] = sorted(e.name for e in window.sidebar.model.experiments_of(store))
+    report["loaded_when_usable"] = {_loaded(AFTER_START)}
+    report["usable_s"] = window.startup.usable_s is not None
+    window.select_experiment_named(store, "vision")  # waits for the page types
+    report["page_at_once"] = window.host.current_page() is not None
+    window.startup.warmup.when_ready(done, parser=True)
+
+def done():
+    page = window.host.current_page()
+    report["page_after"] = None if page is None else str(page.address)
+    report["loaded_after"] = {_loaded(AFTER_START)}
+    app.quit()
+
+window.startup.usable.connect(usable)
+QTimer.singleShot({TIMEOUT_S - 20} * 1000, app.quit)
+window.show()
+window.open_location({str(store_path)!r})
+app.exec()
+print(json.dumps(report))
+"""
+    report = _run(script, tmp_path)
+    assert report["listed"] == ["Default", "speech", "vision"]
+    assert report["loaded_when_usable"] == []
+    assert report["usable_s"] is True
+    assert report["page_at_once"] is False
+    assert report["page_after"] is not None and report["page_after"].startswith("experiment/")
+    warmed = {"pyqtgraph", "mlflow", "flowdeck.ui.pages", "flowdeck.ui.charts", "flowdeck.ui.runs"}
+    assert warmed | {"flowdeck.core.run_filter"} <= set(report["loaded_after"])
