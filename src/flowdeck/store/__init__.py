@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from flowdeck.store.base import HISTORY_DTYPE, SUMMARY_COLUMNS, Store
+from flowdeck.store.base import SUMMARY_COLUMNS, Store
 from flowdeck.store.locations import default_location, resolve_location
 
 __all__ = ["HISTORY_DTYPE", "SUMMARY_COLUMNS", "Store", "default_location", "open_store"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "HISTORY_DTYPE":  # made on first use: numpy loads with the first data
+        from flowdeck.store import base
+
+        return base.HISTORY_DTYPE
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def open_store(location: str | os.PathLike[str] | None = None, **options: object) -> Store:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from flowdeck.core.entities import (
     ArtifactEntry,
@@ -24,14 +22,26 @@ from flowdeck.core.entities import (
 )
 from flowdeck.core.errors import ReadOnlyStore, Unsupported
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy and pandas load with the first data, not with the window
+    import numpy as np
+    import pandas as pd
+
     from flowdeck.core.task_state import TaskState
     from flowdeck.store.writer import StoreWriter
 
 VIEWS = ("active", "deleted", "all")
 
-# Structured dtype of every metric_history() array.
-HISTORY_DTYPE = np.dtype([("step", np.int64), ("timestamp", np.int64), ("value", np.float64)])
+def __getattr__(name: str) -> Any:
+    """``HISTORY_DTYPE``: the structured dtype of every ``metric_history()`` array (step int64,
+    timestamp int64 ms, value float64), made when first asked for so numpy loads on first use."""
+    if name == "HISTORY_DTYPE":
+        import numpy as np
+
+        dtype = np.dtype([("step", np.int64), ("timestamp", np.int64), ("value", np.float64)])
+        globals()["HISTORY_DTYPE"] = dtype
+        return dtype
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Columns of metric_summaries(): one row per (run_id, key).
 SUMMARY_COLUMNS = ["run_id", "key", "last", "min", "max", "min_step", "max_step", "count"]
@@ -324,6 +334,8 @@ class Store(ABC):
 
 
 def _int_or_none(value: object) -> int | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if type(value).__name__ == "NAType":  # pandas.NA
         return None
     return int(value)  # type: ignore[arg-type]

@@ -227,6 +227,8 @@ class Snapshot(QObject):
             print(f"charts drawn {self.charts_seconds:.2f} s", file=sys.stderr)
         print(f"longest stall {self.meter.longest_ms:.0f} ms", file=sys.stderr)
         print(f"stall cpu {self.meter.longest_cpu_ms:.0f} ms", file=sys.stderr)
+        if startup.first_paint_s is not None:  # menus, Open Store and drag and drop work
+            print(f"window shown {startup.first_paint_s:.2f} s", file=sys.stderr)
         if startup.usable_cpu_s is not None:
             print(f"started cpu {startup.usable_cpu_s:.2f} s", file=sys.stderr)
         print(f"started {started:.2f} s", file=sys.stderr, flush=True)
