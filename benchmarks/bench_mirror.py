@@ -50,6 +50,7 @@ SERVER_WORKERS = "4"
 COPY_TARGET = 5.0  # Flowdeck's mirror vs the export-import way, on the same subset
 REOPEN_TARGET_S = 1.0
 NOOP_SYNC_TARGET_S = 5.0
+FIRST_CURVE_TARGET_S = 3.0
 NEW_RUNS = 10
 LONG_TIMEOUT_S = 300.0  # when a request timed out with Flowdeck's default 30 s
 PARAMS_PER_BATCH = 100  # MLflow's log_batch limits
@@ -330,6 +331,7 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any, str | None]:
 def bench_full(db: Path, repeat: int, cold_repeat: int, rest_repeat: int) -> dict[str, Any]:
     """(1), (3), (4), (5) over a server on a copy of the whole store."""
     from flowdeck.store import open_store
+    from flowdeck.store.mirror import MirrorOptions, sync_mirror
 
     facts = db_facts(db)
     experiment_id, long_run = facts["experiment_id"], facts["long_run"]
@@ -444,6 +446,42 @@ def bench_full(db: Path, repeat: int, cold_repeat: int, rest_repeat: int) -> dic
                 "load_after": load(),
             }
 
+            # (5b) the server's sample of the long history: what a chart draws first
+            def sample() -> Any:
+                store = open_store(server.url, **({"timeout": timeout} if timeout else {}))
+                try:
+                    return store.sampled_history([long_run], [LONG_METRIC])
+                finally:
+                    store.close()
+
+            sampled = time_call(sample, repeat)
+            points = sampled.result[(long_run, LONG_METRIC)]
+            out["first_curve_sample"] = {
+                **spread(sampled.seconds),
+                "points": len(points),
+                "first_step": int(points["step"][0]),
+                "last_step": int(points["step"][-1]),
+                "meets_target": sampled.median < FIRST_CURVE_TARGET_S,
+                "load_after": load(),
+            }
+
+            # (4) a quick refresh with nothing new (what opening a mirrored server does)
+            def refresh() -> Any:
+                store = open_store(server.url, **({"timeout": timeout} if timeout else {}))
+                try:
+                    options = MirrorOptions(quick=True, models=False, traces=False)
+                    return sync_mirror(store, mirror, options)
+                finally:
+                    store.close()
+
+            quick = time_call(refresh, repeat)
+            out["refresh_noop"] = {
+                **spread(quick.seconds),
+                "runs_copied": quick.result.runs_copied,
+                "meets_target": quick.median < NOOP_SYNC_TARGET_S,
+                "load_after": load(),
+            }
+
             # (4) incremental syncs
             noop = time_call(lambda: flowdeck_mirror(server.url, mirror, timeout), repeat)
             out["incremental_noop"] = {
@@ -504,6 +542,21 @@ def print_table(report: dict[str, Any]) -> None:
         f"[{noop['min_s']:.2f}-{noop['max_s']:.2f}] (target < {NOOP_SYNC_TARGET_S:.0f} s)"
         f"{'' if noop['meets_target'] else '  OVER TARGET'}"
     )
+    refresh = full.get("refresh_noop")
+    if refresh:
+        print(
+            f"{'quick refresh (opening a mirrored server), nothing new':<58} "
+            f"{refresh['median_s']:>9.2f}s {'':>10} {'':>7}  "
+            f"[{refresh['min_s']:.2f}-{refresh['max_s']:.2f}] (target < {NOOP_SYNC_TARGET_S:.0f} s)"
+            f"{'' if refresh['meets_target'] else '  OVER TARGET'}"
+        )
+    sample = full.get("first_curve_sample")
+    if sample:
+        print(
+            f"{'first curve: the server sample of the long history':<58} "
+            f"{sample['median_s']:>9.2f}s {'':>10} {'':>7}  {sample['points']} pts, steps "
+            f"{sample['first_step']}-{sample['last_step']} (target < {FIRST_CURVE_TARGET_S:.0f} s)"
+        )
     new = full["incremental_new_runs"]
     print(
         f"{'incremental sync, ' + str(new['new_runs']) + ' new runs':<58} {new['seconds']:>9.2f}s "
