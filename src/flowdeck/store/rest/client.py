@@ -335,11 +335,12 @@ class RestClient:
         """Yield the items of each page until ``next_page_token`` is absent or ``limit`` is hit.
 
         ``state`` is checked before each request; raises Cancelled. A server that sends a page
-        token it sent before, or more than ``max_pages`` pages, raises ``EndlessPaging``.
+        token it sent before, or more than ``max_pages`` pages, raises ``EndlessPaging``. A
+        ``page_token`` in ``payload`` (a listing read on from there) counts as sent before.
         """
         payload = dict(payload)
         seen = 0
-        tokens: set[str] = set()
+        tokens: set[str] = {payload["page_token"]} if payload.get("page_token") else set()
         for _page in range(self.max_pages):
             if state is not None:
                 state.check()
