@@ -53,8 +53,11 @@ def read_state(path: Path) -> dict[str, str]:
 
 @contextmanager
 def closing_read(path: Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection to ``path`` that never creates or locks it for writing."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+    """A read-only connection to ``path`` that never creates, locks for writing or leaves
+    ``-wal``/``-shm`` files beside it (a quiet WAL-mode file is read as immutable)."""
+    from flowdeck.store.sql.engine import sqlite_read_uri
+
+    conn = sqlite3.connect(sqlite_read_uri(path.resolve()), uri=True, timeout=5.0)
     try:
         yield conn
     finally:
