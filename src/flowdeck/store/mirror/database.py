@@ -156,5 +156,38 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
+def mark_gone(
+    conn: sqlite3.Connection,
+    state_table: str,
+    id_column: str,
+    experiment_ids: list[str],
+    present: set[str],
+    also: str | None = None,
+) -> list[str]:
+    """Record, in one transaction, when the things of ``experiment_ids`` that a state table
+    lists and the source no longer has went (their rows stay); ``also`` is a statement run
+    for each of them with its id. Returns their ids."""
+    marks = ",".join("?" * len(experiment_ids))
+    gone = [
+        thing_id
+        for (thing_id,) in conn.execute(
+            f"SELECT {id_column} FROM {state_table} WHERE gone_at IS NULL "
+            f"AND experiment_id IN ({marks})",
+            [str(e) for e in experiment_ids],
+        )
+        if thing_id not in present
+    ]
+    if gone:
+        stamp = now_ms()
+        with transaction(conn):
+            if also:
+                conn.executemany(also, [(thing_id,) for thing_id in gone])
+            conn.executemany(
+                f"UPDATE {state_table} SET gone_at = ? WHERE {id_column} = ?",
+                [(stamp, thing_id) for thing_id in gone],
+            )
+    return gone
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)

@@ -22,7 +22,7 @@ from flowdeck.core.entities import LoggedModel
 from flowdeck.core.errors import Unsupported
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import CAP_LOGGED_MODELS, Store
-from flowdeck.store.mirror.database import now_ms, transaction
+from flowdeck.store.mirror.database import mark_gone, now_ms, transaction
 from flowdeck.store.mirror.registry_copy import fingerprint
 
 STATE_TABLE = "flowdeck_mirror_logged_models"
@@ -57,7 +57,14 @@ def copy_logged_models(
         with transaction(conn):
             for model in changed[start : start + BATCH_MODELS]:
                 write_logged_model(conn, model, digests[model.model_id])
-    _mark_gone(conn, experiment_ids, set(digests))
+    mark_gone(
+        conn,
+        STATE_TABLE,
+        "model_id",
+        experiment_ids,
+        set(digests),
+        also="UPDATE logged_models SET lifecycle_stage = 'deleted' WHERE model_id = ?",
+    )
     return len(changed)
 
 
@@ -133,27 +140,3 @@ def _dataset_uuid(
         (experiment_id, name, digest),
     ).fetchone()
     return row[0] if row else None
-
-
-def _mark_gone(conn: sqlite3.Connection, experiment_ids: list[str], present: set[str]) -> None:
-    marks = ",".join("?" * len(experiment_ids))
-    gone = [
-        model_id
-        for (model_id,) in conn.execute(
-            f"SELECT model_id FROM {STATE_TABLE} WHERE gone_at IS NULL "
-            f"AND experiment_id IN ({marks})",
-            [str(e) for e in experiment_ids],
-        )
-        if model_id not in present
-    ]
-    if gone:
-        stamp = now_ms()
-        with transaction(conn):
-            conn.executemany(
-                "UPDATE logged_models SET lifecycle_stage = 'deleted' WHERE model_id = ?",
-                [(model_id,) for model_id in gone],
-            )
-            conn.executemany(
-                f"UPDATE {STATE_TABLE} SET gone_at = ? WHERE model_id = ?",
-                [(stamp, model_id) for model_id in gone],
-            )

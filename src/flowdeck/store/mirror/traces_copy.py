@@ -30,7 +30,7 @@ from flowdeck.core.entities import Assessment, Span, Trace, TraceInfo
 from flowdeck.core.errors import Unsupported
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import CAP_TRACES, Store
-from flowdeck.store.mirror.database import now_ms, transaction
+from flowdeck.store.mirror.database import mark_gone, now_ms, transaction
 from flowdeck.store.mirror.registry_copy import fingerprint
 
 STATE_TABLE = "flowdeck_mirror_traces"
@@ -99,7 +99,7 @@ def copy_traces(
         with transaction(conn):
             for trace in traces:
                 write_trace(conn, trace, digests[trace.info.trace_id])
-    _mark_gone(conn, experiment_ids, set(digests))
+    mark_gone(conn, STATE_TABLE, "request_id", experiment_ids, set(digests))
     return len(changed)
 
 
@@ -273,23 +273,3 @@ def _otel_trace_id(trace_id: str) -> bytes:
 
 def _base64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
-
-
-def _mark_gone(conn: sqlite3.Connection, experiment_ids: list[str], present: set[str]) -> None:
-    marks = ",".join("?" * len(experiment_ids))
-    gone = [
-        trace_id
-        for (trace_id,) in conn.execute(
-            f"SELECT request_id FROM {STATE_TABLE} WHERE gone_at IS NULL "
-            f"AND experiment_id IN ({marks})",
-            [str(e) for e in experiment_ids],
-        )
-        if trace_id not in present
-    ]
-    if gone:
-        stamp = now_ms()
-        with transaction(conn):
-            conn.executemany(
-                f"UPDATE {STATE_TABLE} SET gone_at = ? WHERE request_id = ?",
-                [(stamp, trace_id) for trace_id in gone],
-            )

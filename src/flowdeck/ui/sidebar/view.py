@@ -179,27 +179,13 @@ class Sidebar(QWidget):
 
     def select_keys(self, keys: list[str] | tuple[str, ...]) -> None:
         """Select experiments of several stores (``<store number>:<id>``), without navigating."""
-        selection = QItemSelection()
-        first = QModelIndex()
+        found = []
         for key in keys:
             number, experiment_id = split_key(key)
-            if number > len(self.model.stores):
-                continue
-            store = self.model.stores[number - 1]
-            index = self.proxy.mapFromSource(self.model.experiment_index(store, experiment_id))
-            if index.isValid():
-                selection.select(index, index)
-                first = first if first.isValid() else index
-        selection_model = self.tree.selectionModel()
-        self._navigate = False
-        try:
-            if first.isValid():
-                selection_model.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
-            selection_model.select(
-                selection, QItemSelectionModel.SelectionFlag.ClearAndSelect | Rows
-            )
-        finally:
-            self._navigate = True
+            if number <= len(self.model.stores):
+                store = self.model.stores[number - 1]
+                found.append(self.model.experiment_index(store, experiment_id))
+        self._select_rows(found, navigate=False)
 
     def focus_selection(self) -> Selection:
         """The selected experiments as edit commands see them (empty for other rows)."""
@@ -212,10 +198,15 @@ class Sidebar(QWidget):
 
         ``navigate=False`` mirrors a page that is already open: no ``open_requested``.
         """
+        found = [self.model.experiment_index(store, e) for e in experiment_ids]
+        self._select_rows(found, navigate=navigate)
+
+    def _select_rows(self, source_indexes: list[QModelIndex], *, navigate: bool) -> None:
+        """Select the rows of these model indexes that are shown, the first one current."""
         selection = QItemSelection()
         first = QModelIndex()
-        for experiment_id in experiment_ids:
-            index = self.proxy.mapFromSource(self.model.experiment_index(store, experiment_id))
+        for source_index in source_indexes:
+            index = self.proxy.mapFromSource(source_index)
             if index.isValid():
                 selection.select(index, index)
                 first = first if first.isValid() else index
