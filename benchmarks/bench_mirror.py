@@ -296,7 +296,7 @@ def bench_subset(
                 )
 
             if previous_mlflow is not None:  # MLflow's side did not change: its last timing
-                ml = Timing(list(previous_mlflow["seconds"]), {"points": facts["points"]})
+                ml = Timing(list(previous_mlflow["all_s"]), {"points": facts["points"]})
             else:
                 ml = time_call(theirs, mlflow_repeat)
                 ml_db = work / f"mlflow-{mlflow_repeat - 1}.db"
@@ -354,17 +354,18 @@ def bench_full(db: Path, repeat: int, cold_repeat: int, rest_repeat: int) -> dic
             out["cold_load_before"] = load()
             counter = iter(range(10**6))
             timeout: float | None = None
-            seconds, _, error = _timed(
+            seconds, first, error = _timed(
                 lambda: flowdeck_mirror(server.url, work / f"mirror-{next(counter)}.db")
             )
             out["cold_default_timeout"] = {"seconds": round(seconds, 3), "error": error}
             if error:
                 timeout = LONG_TIMEOUT_S
                 out["cold_timeout_used_s"] = timeout
+            more = cold_repeat - (0 if error else 1)
             cold = time_call(
                 lambda: flowdeck_mirror(server.url, work / f"mirror-{next(counter)}.db", timeout),
-                cold_repeat - (0 if error else 1),
-            )
+                more,
+            ) if more > 0 else Timing([], first)
             if not error:
                 cold = Timing([seconds, *cold.seconds], cold.result)
             mirror = work / f"mirror-{next(counter) - 1}.db"
