@@ -23,8 +23,11 @@ def no_credentials_in_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
 
 def test_a_refused_password_leaves_the_mirror_as_it_was(
-    basic_auth_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
-) -> None:  # noqa: ANN001
+    basic_auth_server,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ADMIN)
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", PASSWORD)
     client = MlflowClient(tracking_uri=basic_auth_server.url)
@@ -38,7 +41,11 @@ def test_a_refused_password_leaves_the_mirror_as_it_was(
 
     capsys.readouterr()
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "not-the-password")
-    assert mirror_from_cli([basic_auth_server.url, str(destination)]) == 1
+    try:
+        assert mirror_from_cli([basic_auth_server.url, str(destination)]) == 1
+    finally:  # the server is shared with tests that expect it empty
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", PASSWORD)
+        client.delete_experiment(experiment_id)
     message = capsys.readouterr().err
     assert "refused the credentials" in message and "not-the-password" not in message
     assert "Traceback" not in message

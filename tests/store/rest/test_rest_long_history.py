@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric
+from tests.helpers.servers import start_mlflow_server
 
 from flowdeck.store import open_store
 from flowdeck.store.rest import history as rest_history
@@ -16,8 +19,18 @@ T0 = 1_700_000_000_000
 
 
 @pytest.fixture(scope="module")
-def long_run(mlflow_server) -> tuple[str, str]:  # noqa: ANN001
-    client = MlflowClient(tracking_uri=mlflow_server.url)
+def long_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of its own: the session's server holds exactly the rich store other tests read."""
+    server = start_mlflow_server(tmp_path_factory.mktemp("long-history-server"))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def long_run(long_server: str) -> tuple[str, str]:
+    client = MlflowClient(tracking_uri=long_server)
     experiment_id = client.create_experiment("long-history")
     run_id = client.create_run(experiment_id, run_name="long").info.run_id
     values = np.sin(np.arange(POINTS) / 500.0)
@@ -29,7 +42,7 @@ def long_run(mlflow_server) -> tuple[str, str]:  # noqa: ANN001
                 for step in range(start, min(start + 1000, POINTS))
             ],
         )
-    return mlflow_server.url, run_id
+    return long_server, run_id
 
 
 def test_every_point_arrives_in_pages(long_run, monkeypatch) -> None:  # noqa: ANN001
