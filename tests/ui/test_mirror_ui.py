@@ -101,9 +101,19 @@ def test_make_available_offline_then_sync_and_open_the_source(
     qtbot.waitUntil(lambda: len(window.stores()) >= opened_before, timeout=TIMEOUT)
 
 
-def test_cancelling_keeps_what_was_copied_and_says_so(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+def test_cancelling_keeps_what_was_copied_and_says_so(
+    qtbot, window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # noqa: ANN001
+    from dataclasses import replace
+
+    from flowdeck.ui.mirror.dialog import MirrorDialog
+
     path, _, _ = _source(tmp_path, runs=40)
     open_store(qtbot, window, path)
+    chosen = MirrorDialog.options
+    monkeypatch.setattr(  # a batch per run: Stop lands between batches, however fast they are
+        MirrorDialog, "options", lambda self: replace(chosen(self), batch_runs=1)
+    )
     commands, dialog = _dialog(qtbot, window)
     dialog.destination.setText(str(tmp_path / "cancelled.db"))
     with qtbot.waitSignal(commands.finished, timeout=120_000) as finished:

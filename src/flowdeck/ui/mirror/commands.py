@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +29,10 @@ class StoppableState(TaskState):
     """The sync's token: stopped by its own Stop (the worker then raises ``Cancelled`` and the
     window hears it as an error) or by the runner cancelling the whole task."""
 
-    def __init__(self, task: TaskState) -> None:
+    def __init__(self, task: TaskState, stop: threading.Event) -> None:
         super().__init__(task.progress)
         self.task = task
+        self._cancel_event = stop  # set by Stop, also before the worker started
 
     @property
     def cancelled(self) -> bool:
@@ -56,7 +58,7 @@ class MirrorCommands(QObject):
         self.window = window
         self.dialog: MirrorDialog | None = None
         self.handle: Any = None
-        self.stoppable: StoppableState | None = None
+        self.stop: threading.Event | None = None
 
     # --- Make Available Offline… ---------------------------------------------------------------
 
@@ -132,8 +134,8 @@ class MirrorCommands(QObject):
 
     def _cancel_or_close(self, dialog: MirrorDialog) -> None:
         if self.handle is not None and self.dialog is dialog:
-            if self.stoppable is not None:
-                self.stoppable.cancel()
+            if self.stop is not None:
+                self.stop.set()
             dialog.status.setText("Stopping after the current batch…")
             dialog.cancel_button.setEnabled(False)
             return
@@ -204,14 +206,12 @@ class MirrorCommands(QObject):
         dialog: MirrorDialog | None,
         mirror_store: Store | None = None,
     ) -> None:
-        stoppable: list[StoppableState] = []
+        stop = self.stop = threading.Event()
 
         from flowdeck.store.mirror import sync_mirror
 
         def work(state: TaskState) -> MirrorReport:
-            stoppable.append(StoppableState(state))
-            self.stoppable = stoppable[0]
-            return sync_mirror(source, destination, options, stoppable[0])
+            return sync_mirror(source, destination, options, StoppableState(state, stop))
 
         def progress(done: int, total: int, text: str) -> None:
             if dialog is not None:
@@ -235,7 +235,7 @@ class MirrorCommands(QObject):
         destination: Path,
         mirror_store: Store | None,
     ) -> None:
-        self.handle = self.stoppable = None
+        self.handle = self.stop = None
         text = f"The mirror {destination.name} is up to date: {report.summary()}."
         for store in self.window.stores():
             mirror = mirror_of(store)
@@ -252,7 +252,7 @@ class MirrorCommands(QObject):
         self.finished.emit(report)
 
     def _failed(self, error: BaseException, dialog: MirrorDialog | None) -> None:
-        self.handle = self.stoppable = None
+        self.handle = self.stop = None
         self.window.commands.update_state()
         if isinstance(error, Cancelled):
             message = STOPPED
