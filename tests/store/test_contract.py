@@ -72,6 +72,26 @@ def test_experiment_views_follow_lifecycle(scenario_store, view, present, absent
         assert stages[name] == ("deleted" if name == EXP_DOOMED else "active")
 
 
+@pytest.mark.parametrize("view", ["active", "deleted", "all"])
+def test_experiment_records_are_the_frame_as_plain_values(scenario_store, view):
+    """What the sidebar lists before pandas loads equals the experiments frame, row by row."""
+    store, scenario = scenario_store
+    records = store.experiment_records(view=view)
+    frame = store.experiments(view=view)
+    assert [r["experiment_id"] for r in records] == list(frame["experiment_id"])
+    for record, row in zip(records, frame.to_dict("records"), strict=True):
+        assert list(record) == EXPERIMENT_COLUMNS
+        for name in ("name", "artifact_location", "lifecycle_stage", "tags"):
+            assert record[name] == row[name]
+        for name in ("creation_time", "last_update_time"):
+            assert record[name] is None or isinstance(record[name], int)
+            assert record[name] == (None if pd.isna(row[name]) else row[name])
+    if view != "deleted":
+        main = next(r for r in records if r["name"] == EXP_MAIN)
+        assert main["experiment_id"] == scenario.experiment_ids[EXP_MAIN]
+        assert main["tags"]["mlflow.note.content"] == EXPERIMENT_DESCRIPTION
+
+
 def test_experiment_detail_has_tags_and_description(scenario_store):
     store, scenario = scenario_store
     experiment = store.experiment(scenario.experiment_ids[EXP_MAIN])

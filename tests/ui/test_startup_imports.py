@@ -13,6 +13,8 @@ import pytest
 TIMEOUT_S = 120
 # Imported on the warm-up thread once the window is usable, never on the way to it.
 AFTER_START = (
+    "pandas",
+    "numpy",
     "pyqtgraph",
     "mlflow",
     "keyring",
@@ -83,9 +85,20 @@ print(json.dumps({_loaded(AFTER_START)}))
     assert _run(script, tmp_path) == []
 
 
-def test_the_window_is_usable_before_the_warm_up_and_complete_after_it(store_path, tmp_path):
-    """Opening a store lists its experiments with none of AFTER_START imported; the warm-up
-    then imports them on its thread, and an experiment page opens from the sidebar."""
+@pytest.mark.parametrize("kind", ["sqlite", "mlruns"])
+def test_the_window_is_usable_before_the_warm_up_and_complete_after_it(
+    kind, store_path, tmp_path, request
+):
+    """Opening a store (SQLite or an mlruns/ folder) lists its experiments with none of
+    AFTER_START imported (pandas included); the warm-up then imports them on its thread, and
+    an experiment page opens from the sidebar."""
+    if kind == "sqlite":
+        location, expected, first = str(store_path), ["Default", "speech", "vision"], "vision"
+    else:
+        scenario = request.getfixturevalue("file_store_scenario")
+        location = scenario.location
+        expected = sorted({"Default", *scenario.experiment_ids}, key=str.casefold)
+        first = next(n for n in expected if n not in scenario.deleted_experiments)
     script = f"""
 import json, sys
 from PySide6.QtCore import QTimer
@@ -101,7 +114,7 @@ def usable():
     report["listed"] = sorted(e.name for e in window.sidebar.model.experiments_of(store))
     report["loaded_when_usable"] = {_loaded(AFTER_START)}
     report["usable_s"] = window.startup.usable_s is not None
-    window.select_experiment_named(store, "vision")  # waits for the page types
+    window.select_experiment_named(store, {first!r})  # waits for the page types
     report["page_at_once"] = window.host.current_page() is not None
     window.startup.warmup.when_ready(done, parser=True)
 
@@ -114,12 +127,12 @@ def done():
 window.startup.usable.connect(usable)
 QTimer.singleShot({TIMEOUT_S - 20} * 1000, app.quit)
 window.show()
-window.open_location({str(store_path)!r})
+window.open_location({location!r})
 app.exec()
 print(json.dumps(report))
 """
     report = _run(script, tmp_path)
-    assert report["listed"] == ["Default", "speech", "vision"]
+    assert report["listed"] == expected
     assert report["loaded_when_usable"] == []
     assert report["usable_s"] is True
     assert report["page_at_once"] is False

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # numpy and pandas load with the first data, not with the win
 
 VIEWS = ("active", "deleted", "all")
 
+
 def __getattr__(name: str) -> Any:
     """``HISTORY_DTYPE``: the structured dtype of every ``metric_history()`` array (step int64,
     timestamp int64 ms, value float64), made when first asked for so numpy loads on first use."""
@@ -119,6 +120,14 @@ class Store(ABC):
     @abstractmethod
     def experiments(self, view: str = "active") -> pd.DataFrame:
         """Experiments as a frame with ``EXPERIMENT_COLUMNS``, ordered by experiment id."""
+
+    def experiment_records(self, view: str = "active") -> list[dict[str, Any]]:
+        """The same experiments as plain dicts (for callers that must not wait for pandas)."""
+        frame = self.experiments(view)
+        return [
+            {name: (None if _missing(value) else value) for name, value in row.items()}
+            for row in frame.to_dict("records")
+        ]
 
     def experiment(self, experiment_id: str) -> Experiment:
         """One experiment, active or deleted; raises ``NotFound``."""
@@ -333,9 +342,12 @@ class Store(ABC):
         return StoreWriter(self)
 
 
-def _int_or_none(value: object) -> int | None:
+def _missing(value: object) -> bool:
+    """Whether ``value`` is a frame's missing marker (None, NaN or ``pandas.NA``)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if type(value).__name__ == "NAType":  # pandas.NA
-        return None
-    return int(value)  # type: ignore[arg-type]
+        return True
+    return type(value).__name__ == "NAType"
+
+
+def _int_or_none(value: object) -> int | None:
+    return None if _missing(value) else int(value)  # type: ignore[arg-type]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from flowdeck.store.base import EXPERIMENT_COLUMNS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _INT_COLUMNS = ("creation_time", "last_update_time")
 _OBJECT_COLUMNS = ("experiment_id", "name", "artifact_location", "lifecycle_stage", "tags")
@@ -20,6 +21,8 @@ def experiment_sort_key(experiment_id: str) -> tuple[int, int, str]:
 
 def experiments_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """One row a record (keys ``EXPERIMENT_COLUMNS``), sorted by id, with the contract's dtypes."""
+    import pandas as pd
+
     rows = sorted(records, key=lambda record: experiment_sort_key(str(record["experiment_id"])))
     frame = pd.DataFrame.from_records(rows, columns=EXPERIMENT_COLUMNS)
     for name in _INT_COLUMNS:

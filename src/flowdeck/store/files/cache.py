@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flowdeck.store.files.fsread import key_folder_files
-from flowdeck.store.files.runs import RunRecord
+
+if TYPE_CHECKING:
+    from flowdeck.store.files.runs import RunRecord
 
 # File times can be coarse (2 s on FAT) and lag the wall clock a little: anything modified
 # within this margin before a read counts as changed after it.

@@ -6,10 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
 from flowdeck.store.experiment_frame import experiment_sort_key
-from flowdeck.store.experiment_frame import experiments_frame as frame_of_records
 from flowdeck.store.files.fsread import read_bytes, read_text_folder
 from flowdeck.store.files.meta import MetaError, parse_meta
 
@@ -72,9 +69,9 @@ def read_experiment_folder(
     return ExperimentFolder(str(recorded), folder, meta, deleted, tags)
 
 
-def experiments_frame(experiments: list[ExperimentFolder], view: str) -> pd.DataFrame:
-    """Experiments of the view as a frame with ``EXPERIMENT_COLUMNS``."""
-    return frame_of_records(
+def experiment_records(experiments: list[ExperimentFolder], view: str) -> list[dict[str, Any]]:
+    """Experiments of the view as records (keys ``EXPERIMENT_COLUMNS``), ordered by id."""
+    records = [
         {
             "experiment_id": e.experiment_id,
             "name": str(e.meta.get("name", "")),
@@ -86,7 +83,9 @@ def experiments_frame(experiments: list[ExperimentFolder], view: str) -> pd.Data
         }
         for e in experiments
         if view == "all" or e.lifecycle_stage == view
-    )
+    ]
+    records.sort(key=lambda record: experiment_sort_key(record["experiment_id"]))
+    return records
 
 
 def _int(value: Any) -> int | None:

@@ -7,11 +7,8 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
-
-import numpy as np
-import pandas as pd
 
 from flowdeck.core.entities import ArtifactEntry, LoggedModel, Metric, RunDetail, RunInfo
 from flowdeck.core.errors import (
@@ -37,23 +34,21 @@ from flowdeck.store.files.experiments import (
     REGISTRY_FOLDER,
     TRASH,
     ExperimentFolder,
-    experiments_frame,
+    experiment_records,
     scan_experiments,
 )
 from flowdeck.store.files.fsread import parallel_map
-from flowdeck.store.files.history import read_histories, summaries_from_histories
 from flowdeck.store.files.meta import MetaError
 from flowdeck.store.files.registry import FileRegistryMixin
-from flowdeck.store.files.runs import (
-    RESERVED_EXPERIMENT_FOLDERS,
-    RunRecord,
-    build_run_tables,
-    finish_records,
-    read_raw_run,
-)
 from flowdeck.store.files.traces import FileTracesMixin
 from flowdeck.store.progress import Progress
 from flowdeck.store.read_guard import guard_reads, os_error
+
+if TYPE_CHECKING:  # numpy, pandas and the run readers load with the first runs, not the sidebar
+    import numpy as np
+    import pandas as pd
+
+    from flowdeck.store.files.runs import RunRecord
 
 READ_ONLY_TEXT = "Folder stores are read-only in Flowdeck for now."
 RUNS_PROGRESS_TEXT = "Reading runs…"
@@ -159,8 +154,13 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
         raise NotFound(f"Experiment {experiment_id} does not exist.")
 
     def experiments(self, view: str = "active") -> pd.DataFrame:
+        from flowdeck.store.experiment_frame import experiments_frame
+
+        return experiments_frame(self.experiment_records(view))
+
+    def experiment_records(self, view: str = "active") -> list[dict[str, Any]]:
         _check_view(view)
-        return experiments_frame(self.experiment_folders(), view)
+        return experiment_records(self.experiment_folders(), view)
 
     # --- runs ----------------------------------------------------------------------------------
 
@@ -212,6 +212,8 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
             and all(a is b for a, b in zip(previous[0], records, strict=True))
         ):
             return previous[1]  # nothing changed on disk since the last read
+        from flowdeck.store.files.runs import build_run_tables
+
         tables = build_run_tables(records, view)
         self._tables_cache[(tuple(wanted), view)] = (records, tables)
         return tables
@@ -219,6 +221,8 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
     def _experiment_records(
         self, experiment: ExperimentFolder, run_folders: list[str], progress: Progress
     ) -> list[RunRecord]:
+        from flowdeck.store.files.runs import finish_records, read_raw_run
+
         state = progress.state
         cached = parallel_map(self._cache.get_fresh, run_folders, self.workers, state)
         stale = [f for f, record in zip(run_folders, cached, strict=True) if record is None]
@@ -264,6 +268,8 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
         raise NotFound(f"Run '{run_id}' does not exist.")
 
     def _record(self, run_id: str) -> RunRecord:
+        from flowdeck.store.files.runs import finish_records, read_raw_run
+
         experiment_id, folder = self.locate_run(run_id)
         record = self._cache.get_fresh(folder)
         if record is None:
@@ -318,6 +324,8 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
         *,
         state: TaskState | None = None,
     ) -> dict[tuple[str, str], np.ndarray]:
+        from flowdeck.store.files.history import read_histories
+
         check(state)
         pairs = [(str(r), str(k)) for r in run_ids for k in keys]
         folders = {
@@ -340,6 +348,8 @@ class FileStore(FileRegistryMixin, FileTracesMixin, Store):
         *,
         state: TaskState | None = None,
     ) -> pd.DataFrame:
+        from flowdeck.store.files.history import read_histories, summaries_from_histories
+
         run_ids = [str(r) for r in run_ids]
         pairs: list[tuple[str, str]] = []
         check(state)
@@ -455,6 +465,8 @@ def _artifact_root(uri: str | None, run_folder: str) -> str | None:
 
 
 def _run_folders(experiment: ExperimentFolder) -> list[str]:
+    from flowdeck.store.files.runs import RESERVED_EXPERIMENT_FOLDERS
+
     return [
         entry.path
         for entry in os.scandir(experiment.folder)

@@ -1,20 +1,21 @@
-"""Experiments of an MLflow database as a frame (two queries: experiments and their tags)."""
+"""Experiments of an MLflow database as records (two queries: experiments and their tags)."""
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from flowdeck.store.base import EXPERIMENT_COLUMNS
-from flowdeck.store.experiment_frame import experiments_frame
+from flowdeck.store.experiment_frame import experiment_sort_key
 from flowdeck.store.sql.schema import SqlSchema, table_of
 
 DEFAULT_WORKSPACE = "default"
 
 
-def read_experiments(engine: Engine, schema: SqlSchema, view: str) -> pd.DataFrame:
-    """Experiments in the lifecycle view, ordered by numeric experiment id."""
+def read_experiment_records(engine: Engine, schema: SqlSchema, view: str) -> list[dict[str, Any]]:
+    """Experiments in the lifecycle view (keys ``EXPERIMENT_COLUMNS``), ordered by experiment id."""
     optional = [
         name
         for name in ("creation_time", "last_update_time", "workspace")
@@ -58,4 +59,5 @@ def read_experiments(engine: Engine, schema: SqlSchema, view: str) -> pd.DataFra
                 "tags": tags.get(experiment_id, {}),
             }
         )
-    return experiments_frame(records)
+    records.sort(key=lambda record: experiment_sort_key(record["experiment_id"]))
+    return records

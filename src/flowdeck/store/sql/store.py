@@ -8,10 +8,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
@@ -30,7 +28,6 @@ from flowdeck.store.base import (
 )
 from flowdeck.store.locations import sqlite_path
 from flowdeck.store.read_guard import guard_reads, os_error
-from flowdeck.store.sql.detail import read_run
 from flowdeck.store.sql.engine import (
     client_uri,
     create_read_engine,
@@ -40,15 +37,16 @@ from flowdeck.store.sql.engine import (
     translate_error,
     translated_errors,
 )
-from flowdeck.store.sql.experiments import read_experiments
-from flowdeck.store.sql.history import read_metric_history
+from flowdeck.store.sql.experiments import read_experiment_records
 from flowdeck.store.sql.logged_models import read_logged_model, read_logged_models
 from flowdeck.store.sql.registry import SqlRegistryMixin
 from flowdeck.store.sql.schema import SqlSchema, read_schema, table_of
-from flowdeck.store.sql.summaries import read_metric_summaries
 from flowdeck.store.sql.traces import SqlTracesMixin
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy and pandas load with the first data, not with the sidebar
+    import numpy as np
+    import pandas as pd
+
     from flowdeck.store.mirror.identity import MirrorInfo
 
 # Reads of a quiet WAL-mode SQLite file are repeated this often when a writer changed the
@@ -154,8 +152,13 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
     # --- reads ----------------------------------------------------------------------------------
 
     def experiments(self, view: str = "active") -> pd.DataFrame:
+        from flowdeck.store.experiment_frame import experiments_frame
+
+        return experiments_frame(self.experiment_records(view))
+
+    def experiment_records(self, view: str = "active") -> list[dict[str, Any]]:
         _check_view(view)
-        return self._read(read_experiments, self.schema, view)
+        return self._read(read_experiment_records, self.schema, view)
 
     def runs(
         self,
@@ -189,6 +192,8 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
         *,
         state: TaskState | None = None,
     ) -> dict[tuple[str, str], np.ndarray]:
+        from flowdeck.store.sql.history import read_metric_history
+
         run_ids, keys = list(run_ids), list(keys)  # a retried read iterates them again
         return self._read(
             read_metric_history, run_ids, keys, state, self.note_problem, self._sqlite_file
@@ -201,10 +206,14 @@ class SqlStore(SqlRegistryMixin, SqlTracesMixin, Store):
         *,
         state: TaskState | None = None,
     ) -> pd.DataFrame:
+        from flowdeck.store.sql.summaries import read_metric_summaries
+
         run_ids, keys = list(run_ids), None if keys is None else list(keys)
         return self._read(read_metric_summaries, run_ids, keys, state, self.note_problem)
 
     def run(self, run_id: str) -> RunDetail:
+        from flowdeck.store.sql.detail import read_run
+
         return self._read(read_run, self.schema, str(run_id), self.note_problem)
 
     def logged_models(

@@ -42,7 +42,7 @@ class ModelsListing:
 
 def load_listing(state: Any, store: Store) -> StoreListing:
     """Worker-thread body: every experiment (active and deleted), read-only reason, capabilities."""
-    frame = store.experiments(view="all")
+    records = store.experiment_records(view="all")
     state.check()
     try:
         reason = store.read_only_reason
@@ -53,13 +53,13 @@ def load_listing(state: Any, store: Store) -> StoreListing:
     except FlowdeckError:
         capabilities = frozenset()
     entries = []
-    for row in frame.itertuples(index=False):
-        tags = {str(k): str(v) for k, v in dict(getattr(row, "tags", None) or {}).items()}
+    for row in records:
+        tags = {str(k): str(v) for k, v in dict(row.get("tags") or {}).items()}
         entries.append(
             ExperimentEntry(
-                experiment_id=str(row.experiment_id),
-                name=str(row.name),
-                deleted=str(row.lifecycle_stage) == "deleted",
+                experiment_id=str(row["experiment_id"]),
+                name=str(row["name"]),
+                deleted=str(row["lifecycle_stage"]) == "deleted",
                 description=tags.get(DESCRIPTION_TAG, ""),
                 tags=tags,
             )
