@@ -149,15 +149,19 @@ def spread(seconds: list[float]) -> dict[str, Any]:
 # --- the copies ---------------------------------------------------------------------------------
 
 
-def flowdeck_mirror(url: str, dest: Path, timeout: float | None = None) -> Any:
-    """One Flowdeck sync of the server at ``url`` into ``dest`` (runs only)."""
+def flowdeck_mirror(
+    url: str, dest: Path, timeout: float | None = None, full: bool = False
+) -> Any:
+    """One Flowdeck sync of the server at ``url`` into ``dest`` (runs only); ``full`` compares
+    every run (otherwise a complete mirror copies the changes since its last sync)."""
     from flowdeck.core.task_state import TaskState
     from flowdeck.store import open_store
     from flowdeck.store.mirror import MirrorOptions, sync_mirror
 
     source = open_store(url, **({"timeout": timeout} if timeout else {}))
     try:
-        return sync_mirror(source, dest, MirrorOptions(models=False, traces=False), TaskState())
+        options = MirrorOptions(models=False, traces=False, full=full)
+        return sync_mirror(source, dest, options, TaskState())
     finally:
         source.close()
 
@@ -492,13 +496,23 @@ def bench_full(db: Path, repeat: int, cold_repeat: int, rest_repeat: int) -> dic
                 "load_after": load(),
             }
 
-            # (4) incremental syncs
+            # (4) incremental syncs: the default (changes since the last sync), and a full
+            # check of every run (done once a day, or when asked)
             noop = time_call(lambda: flowdeck_mirror(server.url, mirror, timeout), repeat)
+            assert not noop.result.full, "a sync within a day of the last full check"
             out["incremental_noop"] = {
                 **spread(noop.seconds),
                 "runs_copied": noop.result.runs_copied,
                 "points": noop.result.points,
                 "meets_target": noop.median < NOOP_SYNC_TARGET_S,
+                "load_after": load(),
+            }
+            full = time_call(lambda: flowdeck_mirror(server.url, mirror, timeout, True), repeat)
+            out["full_check_noop"] = {
+                **spread(full.seconds),
+                "runs_seen": full.result.runs_seen,
+                "runs_copied": full.result.runs_copied,
+                "points": full.result.points,
                 "load_after": load(),
             }
             added = add_runs(server.url, experiment_id, NEW_RUNS)
@@ -552,6 +566,13 @@ def print_table(report: dict[str, Any]) -> None:
         f"[{noop['min_s']:.2f}-{noop['max_s']:.2f}] (target < {NOOP_SYNC_TARGET_S:.0f} s)"
         f"{'' if noop['meets_target'] else '  OVER TARGET'}"
     )
+    checked = full.get("full_check_noop")
+    if checked:
+        print(
+            f"{'full check of every run, nothing new':<58} {checked['median_s']:>9.2f}s "
+            f"{'':>10} {'':>7}  [{checked['min_s']:.2f}-{checked['max_s']:.2f}] "
+            f"({checked['runs_seen']:,} runs compared)"
+        )
     refresh = full.get("refresh_noop")
     if refresh:
         print(

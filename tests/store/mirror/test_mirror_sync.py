@@ -87,7 +87,8 @@ def test_a_second_sync_copies_only_what_changed(tmp_path: Path) -> None:
     new = client.create_run(experiment_id, run_name="late").info.run_id
     client.log_metric(new, "loss", 0.5, step=0)
 
-    second = _sync(uri, destination)
+    second = _sync(uri, destination, full=True)
+    assert second.full
     assert (second.runs_seen, second.runs_copied, second.points) == (7, 4, 4)
     pd.testing.assert_frame_equal(
         _frame(f"sqlite:///{destination}", experiment_id), _frame(uri, experiment_id)
@@ -116,12 +117,58 @@ def test_runs_gone_at_the_source_are_marked_deleted_never_dropped(tmp_path: Path
     with pytest.raises(Exception, match="not found|No Run"):
         client.get_run(victim)
 
-    report = _sync(uri, destination)
+    report = _sync(uri, destination, full=True)
     assert report.runs_gone == 1
     kept = MlflowClient(f"sqlite:///{destination}").get_run(victim)
     assert kept.info.lifecycle_stage == "deleted"
     assert kept.data.metrics["loss"] == pytest.approx(1 / 20)
-    assert _sync(uri, destination).runs_gone == 0  # marked once
+    assert _sync(uri, destination, full=True).runs_gone == 0  # marked once
+
+
+def test_a_sync_copies_changes_since_the_last_one_and_every_run_once_a_day(
+    tmp_path: Path,
+) -> None:
+    """Within a day of the last full check a sync copies new runs, and runs deleted, restored
+    or removed since; an edit to an old finished run waits for the daily full check."""
+    uri, client, experiment_id = _source(tmp_path)  # runs of 2023
+    recent = client.create_run(experiment_id, run_name="recent").info.run_id  # started now
+    client.set_terminated(recent)
+    destination = tmp_path / "mirror.db"
+    assert _sync(uri, destination).full
+    runs = client.search_runs(
+        [experiment_id], "attributes.run_name LIKE 'run-%'", order_by=["attributes.run_name"]
+    )
+    deleted, restored, removed, edited = (run.info.run_id for run in runs[:4])
+    client.delete_run(restored)
+    client.delete_run(removed)
+    assert _sync(uri, destination).full is False  # the deletions arrive without a full check
+    client.delete_run(deleted)
+    client.restore_run(restored)
+    client._tracking_client.store._hard_delete_run(removed)  # what `mlflow gc` does
+    client.set_tag(edited, "team", "audio")
+    new = client.create_run(experiment_id, run_name="late").info.run_id
+    client.log_metric(new, "loss", 0.5, step=0)
+
+    report = _sync(uri, destination)
+    mirror = MlflowClient(f"sqlite:///{destination}")
+    assert report.full is False and report.runs_gone == 1
+    assert mirror.get_run(deleted).info.lifecycle_stage == "deleted"
+    assert mirror.get_run(restored).info.lifecycle_stage == "active"
+    assert mirror.get_run(removed).info.lifecycle_stage == "deleted"  # kept, marked gone
+    assert mirror.get_run(new).data.metrics == {"loss": 0.5}
+    assert mirror.get_run(edited).data.tags["team"] == "vision"  # not compared this time
+
+    with sqlite3.connect(destination) as conn:  # the last full check, 25 hours ago
+        conn.execute(
+            "UPDATE flowdeck_mirror SET value = ? WHERE key = 'last_full_sync'",
+            (str(int(time.time() * 1000) - 25 * 3600 * 1000),),
+        )
+    daily = _sync(uri, destination)
+    assert daily.full and daily.runs_copied == 1
+    assert mirror.get_run(edited).data.tags["team"] == "audio"
+    copied = _frame(f"sqlite:///{destination}", experiment_id)
+    copied = copied[copied["run_id"] != removed].reset_index(drop=True)
+    pd.testing.assert_frame_equal(copied, _frame(uri, experiment_id))
 
 
 @pytest.mark.slow

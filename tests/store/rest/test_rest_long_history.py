@@ -71,3 +71,55 @@ def test_the_server_sample_comes_first_and_is_small(long_run) -> None:  # noqa: 
     assert 2 <= len(sample) <= 1000
     assert sample["step"][0] == 0 and sample["step"][-1] == POINTS - 1
     assert np.all(np.diff(sample["step"]) > 0)
+
+
+@pytest.fixture
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of 4,000 then 7,000 points, so 30,000 points take a window of requests."""
+    monkeypatch.setattr(rest_history, "PAGE_POINTS", 4_000)
+    monkeypatch.setattr(rest_history, "LATER_PAGE_POINTS", 7_000)
+
+
+def test_later_pages_are_asked_for_several_at_a_time(long_run, small_pages, monkeypatch) -> None:  # noqa: ANN001
+    url, run_id = long_run
+    pages: list[int] = []
+    original = rest_history.points_to_history
+
+    def counting(answer_pages):  # noqa: ANN001, ANN202
+        listed = [list(page) for page in answer_pages]
+        pages.extend(len(page) for page in listed)
+        return original(listed)
+
+    monkeypatch.setattr(rest_history, "points_to_history", counting)
+    history = open_store(url).metric_history([run_id], ["loss"])[(run_id, "loss")]
+    assert pages == [4_000, 7_000, 7_000, 7_000, 5_000]  # in offset order, none past the end
+    assert history["step"].tolist() == list(range(POINTS))
+    assert np.allclose(history["value"], np.sin(np.arange(POINTS) / 500.0))
+
+
+def test_a_mirror_copies_a_long_history_arriving_in_parts(long_run, small_pages, tmp_path) -> None:  # noqa: ANN001
+    """The mirror writes a long history's pages as they arrive; MLflow reads the same points."""
+    from flowdeck.store.mirror import MirrorOptions, sync_mirror
+
+    url, run_id = long_run
+    parts: list[int] = []
+    original = rest_history.history_chunks
+
+    def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        for page in original(*args, **kwargs):
+            parts.append(len(page))
+            yield page
+
+    import flowdeck.store.mirror.histories as mirror_histories
+
+    mirror = tmp_path / "mirror.db"
+    source = open_store(url)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mirror_histories, "history_chunks", counting)
+        report = sync_mirror(source, mirror, MirrorOptions(models=False, traces=False))
+    assert sorted(parts) == [4_000, 5_000, 7_000, 7_000, 7_000]
+    assert report.points >= POINTS
+    copied = MlflowClient(tracking_uri=f"sqlite:///{mirror}").get_metric_history(run_id, "loss")
+    expected = MlflowClient(tracking_uri=url).get_metric_history(run_id, "loss")
+    key = lambda m: (m.step, m.timestamp, m.value)  # noqa: E731
+    assert sorted(map(key, copied)) == sorted(map(key, expected))

@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only show how much the artifacts would take, copy nothing",
     )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="compare every run with the source, which also finds edits to old finished runs "
+        "(done anyway once a day; other syncs copy what changed since the last one)",
+    )
     parser.add_argument("--batch-runs", type=int, default=None, help=argparse.SUPPRESS)
     return parser
 
@@ -101,6 +107,7 @@ def mirror_from_cli(argv: Sequence[str], stream: TextIO | None = None) -> int:
         traces=not args.no_traces,
         artifacts=args.artifacts or args.estimate,
         artifact_pattern=args.artifact_pattern,
+        full=args.full,
     )
     if args.batch_runs:
         options = replace(options, batch_runs=args.batch_runs)

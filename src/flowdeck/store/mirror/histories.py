@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -10,7 +12,7 @@ import numpy as np
 
 from flowdeck.core.task_state import TaskState
 from flowdeck.store.base import Store
-from flowdeck.store.rest.history import fetch_history, points_to_history
+from flowdeck.store.rest.history import fetch_history, history_chunks, points_to_history
 
 Pair = tuple[str, str]
 # MLflow's server answers get-history-bulk with at most this many points for at most 100 runs.
@@ -19,6 +21,7 @@ BULK_MAX_POINTS = 25_000
 BULK_MAX_RUNS = 100
 REST_THREADS = 6
 LONG_THREADS = 2  # long histories read beside the bulk requests (each pages 4 at a time)
+_DONE = object()  # what a worker puts on the queue when its work is over
 
 
 def read_histories(
@@ -27,7 +30,8 @@ def read_histories(
     state: TaskState | None = None,
     long_pairs: frozenset[Pair] = frozenset(),
 ) -> Iterator[tuple[Pair, np.ndarray]]:
-    """Every point of each (run, key) pair, in no particular order of pairs.
+    """Every point of each (run, key) pair, in no particular order; a pair's points may come
+    in several parts, and (from a server whose page tokens are not offsets) more than once.
 
     ``long_pairs`` are known to hold more points than one bulk answer: a server is asked for
     them page by page straight away.
@@ -51,8 +55,9 @@ def read_histories(
 def _rest_histories(
     store: Store, pairs: Sequence[Pair], state: TaskState | None, long_pairs: frozenset[Pair]
 ) -> Iterator[tuple[Pair, np.ndarray]]:
-    """Bulk requests of up to 100 runs per key; a batch the server cut short is split.
-    Long histories are read in pages beside them."""
+    """Bulk requests of up to 100 runs per key (a batch the server cut short is split), and
+    long histories page by page beside them; each answer is given as soon as it arrives, a
+    long history in several parts."""
     client = store.client  # type: ignore[attr-defined]
     by_key: dict[str, list[str]] = {}
     long = [pair for pair in pairs if pair in long_pairs]
@@ -64,22 +69,49 @@ def _rest_histories(
         for key, run_ids in by_key.items()
         for start in range(0, len(run_ids), BULK_MAX_RUNS)
     ]
+    arrived: queue.Queue[Any] = queue.Queue()
+    stopping = threading.Event()
 
-    def fetch(batch: tuple[str, list[str]]) -> dict[Pair, np.ndarray]:
+    def deliver(work: Callable[[], Iterable[tuple[Pair, np.ndarray]]]) -> None:
+        try:
+            for found in work():
+                if stopping.is_set():
+                    return
+                arrived.put(found)
+        except BaseException as error:  # noqa: BLE001 - raised again by the reader
+            arrived.put(error)
+        finally:
+            arrived.put(_DONE)
+
+    def bulk(key: str, run_ids: list[str]) -> Iterable[tuple[Pair, np.ndarray]]:
         if state is not None:
             state.check()
-        return _bulk_or_split(client, batch[0], batch[1], state)
+        return _bulk_or_split(client, key, run_ids, state).items()
 
-    with ThreadPoolExecutor(LONG_THREADS) as long_pool:
-        pending = [
-            (pair, long_pool.submit(fetch_history, client, pair[0], pair[1], state))
-            for pair in long
-        ]
-        with ThreadPoolExecutor(REST_THREADS) as pool:
-            for found in pool.map(fetch, batches):
-                yield from found.items()
-        for pair, future in pending:
-            yield pair, future.result()
+    def pages(pair: Pair) -> Iterator[tuple[Pair, np.ndarray]]:
+        for page in history_chunks(client, pair[0], pair[1], state):
+            yield pair, points_to_history([page])
+
+    long_pool = ThreadPoolExecutor(LONG_THREADS, thread_name_prefix="flowdeck-mirror-long")
+    pool = ThreadPoolExecutor(REST_THREADS, thread_name_prefix="flowdeck-mirror-bulk")
+    try:
+        for pair in long:
+            long_pool.submit(deliver, lambda pair=pair: pages(pair))
+        for key, run_ids in batches:
+            pool.submit(deliver, lambda key=key, run_ids=run_ids: bulk(key, run_ids))
+        remaining = len(long) + len(batches)
+        while remaining:
+            item = arrived.get()
+            if item is _DONE:
+                remaining -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item
+    finally:
+        stopping.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        long_pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _bulk_or_split(

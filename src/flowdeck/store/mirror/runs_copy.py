@@ -105,10 +105,12 @@ def write_runs(
     tables: RunTables,
     run_ids: list[str],
     inputs: Mapping[str, RunInputs],
-    histories: Mapping[Pair, np.ndarray],
+    histories: Iterable[tuple[Pair, np.ndarray]],
     fingerprints: Mapping[str, str],
 ) -> int:
-    """Replace ``run_ids`` in the mirror (inside the caller's transaction); return points added."""
+    """Replace ``run_ids`` in the mirror (inside the caller's transaction); return points added.
+
+    ``histories`` may give a pair's points in parts as they arrive (repeats are ignored)."""
     wanted = set(run_ids)
     marks = ",".join("?" * len(run_ids))
     for table in ("params", "tags", "latest_metrics"):
@@ -152,7 +154,7 @@ def write_runs(
         ],
     )
     added = 0
-    for (run_id, key), history in histories.items():
+    for (run_id, key), history in histories:
         added += _insert_points(conn, run_id, key, history)
     experiment_of = dict(zip(runs["run_id"], runs["experiment_id"], strict=True))
     for run_id in run_ids:

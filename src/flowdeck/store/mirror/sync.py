@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +16,7 @@ from flowdeck.store.base import Store
 from flowdeck.store.mirror import runs_copy
 from flowdeck.store.mirror.database import (
     RUNS_STATE_TABLE,
+    STATE_TABLE,
     now_ms,
     open_for_sync,
     transaction,
@@ -28,6 +29,9 @@ BATCH_RUNS = 250
 # How far before the newest start or end time a mirror holds a quick refresh looks again
 # (clocks of the machines that log runs differ).
 QUICK_MARGIN_MS = 15 * 60 * 1000
+# A sync of a complete mirror compares every run with the source (which also finds edits to
+# old finished runs) when the last such check is older than this, or when asked (``full``).
+FULL_CHECK_INTERVAL_MS = 24 * 60 * 60 * 1000
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class MirrorOptions:
     artifact_pattern: str | None = None  # a glob over artifact paths, e.g. "*.json"
     quick: bool = False
     run_ids: Sequence[str] | None = None  # () refreshes the experiments alone
+    # Compare every run with the source even when the last full check is recent.
+    full: bool = False
 
     @property
     def partial(self) -> bool:
@@ -62,6 +68,7 @@ class MirrorReport:
     points: int = 0
     extras: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    full: bool = True  # every run compared with the source (not only what changed lately)
 
     def summary(self) -> str:
         parts = [
@@ -72,7 +79,8 @@ class MirrorReport:
         if self.runs_gone:
             parts.append(f"{self.runs_gone} runs gone at the source marked deleted")
         parts.extend(f"{count} {name}" for name, count in self.extras.items())
-        return ", ".join(parts) + f" in {self.seconds:.1f} s"
+        what = "" if self.full else "changes since the last sync: "
+        return what + ", ".join(parts) + f" in {self.seconds:.1f} s"
 
 
 # A step after the runs: (name in the report, copy(source, conn, experiment_ids, state) -> count).
@@ -129,6 +137,7 @@ def sync_mirror(
             return _refresh(source, conn, experiments, options, state, report, started)
         finally:
             conn.close()
+    full = options.full or _full_check_due(conn, options)
     try:
         write_state(
             conn,
@@ -145,7 +154,11 @@ def sync_mirror(
             _write_experiments(conn, experiments)
         ids = list(experiments["experiment_id"])
         report.experiments = len(ids)
-        _copy_runs(source, conn, ids, options, state, report)
+        if full:
+            _copy_runs(source, conn, ids, options, state, report)
+        else:
+            _copy_changes(source, conn, ids, options, state, report)
+        report.full = full
         for name, (option, step) in EXTRA_STEPS.items():
             if getattr(options, option, False):
                 report.extras[name] = step(source, conn, ids, state)
@@ -156,12 +169,14 @@ def sync_mirror(
                 source, conn, Path(destination), ids, options.artifact_pattern, state
             )
         report.seconds = time.perf_counter() - started
+        finished = str(now_ms())
         write_state(
             conn,
-            last_sync=str(now_ms()),
+            last_sync=finished,
             complete="1",
             experiments=sorted(ids, key=_id_order),
             last_report=report.summary(),
+            **({"last_full_sync": finished} if full else {}),
         )
     finally:
         conn.close()
@@ -181,8 +196,7 @@ def _refresh(
     started: float,
 ) -> MirrorReport:
     """A quick or targeted sync of runs in the experiments the mirror already holds."""
-    held = {str(row[0]) for row in conn.execute("SELECT experiment_id FROM experiments")}
-    experiments = experiments[experiments["experiment_id"].isin(held)]
+    experiments = experiments[experiments["experiment_id"].isin(_held_experiments(conn))]
     with transaction(conn):
         _write_experiments(conn, experiments)
     ids = list(experiments["experiment_id"])
@@ -255,7 +269,8 @@ def _copy_runs(
     state: TaskState | None,
     report: MirrorReport,
     since: int | None = None,
-) -> None:
+) -> list[str]:
+    """Copy the runs whose fingerprint changed; the run ids the source listed."""
     if state is not None:
         state.progress(0, 0, "Listing runs…")
     run_ids = list(options.run_ids) if options.run_ids is not None else None
@@ -276,7 +291,8 @@ def _copy_runs(
         held = runs_copy.synced_latest(conn, batch)
         pairs = [pair for pair, latest in wanted.items() if held.get(pair) != latest]
         long_pairs = frozenset(p for p in pairs if wanted[p][0] >= BULK_MAX_POINTS)
-        histories = dict(read_histories(source, pairs, state, long_pairs))
+        # Read before the transaction: readers of the mirror wait only while it is written.
+        histories = list(read_histories(source, pairs, state, long_pairs))
         with transaction(conn):
             report.points += runs_copy.write_runs(
                 conn, tables, batch, found.inputs, histories, fingerprints
@@ -285,11 +301,100 @@ def _copy_runs(
     if state is not None:
         state.progress(total, total, "Runs copied")
     if options.partial:
-        return
+        return order
     present = set(order)
     gone = [run_id for run_id in _mirrored_runs(conn, ids) if run_id not in present]
     with transaction(conn):
         report.runs_gone = runs_copy.mark_gone(conn, gone)
+    return order
+
+
+def _full_check_due(conn: sqlite3.Connection, options: MirrorOptions) -> bool:
+    """Whether this sync compares every run: the mirror is not complete, its scope or
+    options changed, or the last full check is older than ``FULL_CHECK_INTERVAL_MS``."""
+    state = dict(conn.execute(f"SELECT key, value FROM {STATE_TABLE}").fetchall())
+    last = state.get("last_full_sync") or ""
+    if state.get("complete") != "1" or not last.isdigit():
+        return True
+    if _choices(recorded_options(state)) != _choices(options):
+        return True
+    return now_ms() - int(last) >= FULL_CHECK_INTERVAL_MS
+
+
+def _choices(options: MirrorOptions) -> tuple[object, ...]:
+    """What a mirror was made to hold (a change of it needs every run compared)."""
+    return (
+        sorted(str(item) for item in options.experiments),
+        options.models,
+        options.traces,
+        options.artifacts,
+        options.artifact_pattern or None,
+    )
+
+
+def _copy_changes(
+    source: Store,
+    conn: sqlite3.Connection,
+    ids: list[str],
+    options: MirrorOptions,
+    state: TaskState | None,
+    report: MirrorReport,
+) -> None:
+    """The runs that may have changed since the last sync: running, started or ended since
+    the newest time held (less a margin), every run of an experiment new to the mirror, and
+    runs deleted, restored or removed at the source since."""
+    held = _held_experiments(conn)
+    new = [experiment_id for experiment_id in ids if experiment_id not in held]
+    old = [experiment_id for experiment_id in ids if experiment_id in held]
+    listed: list[str] = []
+    if new:
+        listed += _copy_runs(source, conn, new, options, state, report)
+    if old:
+        newest = conn.execute(
+            "SELECT MAX(COALESCE(MAX(start_time), 0), COALESCE(MAX(end_time), 0)) FROM runs"
+        ).fetchone()[0]
+        since = max(int(newest or 0) - QUICK_MARGIN_MS, 0)
+        quick = replace(options, quick=True)
+        listed += _copy_runs(source, conn, old, quick, state, report, since=since)
+        listed += _copy_lifecycle_changes(source, conn, old, options, state, report)
+    report.runs_seen = len(set(listed))
+
+
+def _copy_lifecycle_changes(
+    source: Store,
+    conn: sqlite3.Connection,
+    ids: list[str],
+    options: MirrorOptions,
+    state: TaskState | None,
+    report: MirrorReport,
+) -> list[str]:
+    """Runs deleted or restored at the source since the last sync are copied again; runs no
+    longer there at all (``mlflow gc``) are marked gone. Returns the runs looked at."""
+    if state is not None:
+        state.progress(0, 0, "Looking for deleted runs…")
+    deleted_there = set(source.runs(ids, view="deleted")["run_id"])
+    marks = ",".join("?" * len(ids))
+    deleted_here = {
+        run_id
+        for (run_id,) in conn.execute(
+            f"SELECT run_uuid FROM runs WHERE lifecycle_stage = 'deleted' "
+            f"AND experiment_id IN ({marks})",
+            [int(i) if i.isdigit() else i for i in ids],
+        )
+    }
+    active_here = set(_mirrored_runs(conn, ids)) - deleted_here
+    changed = sorted((deleted_there & active_here) | (deleted_here - deleted_there))
+    if not changed:
+        return []
+    listed = set(_copy_runs(source, conn, ids, replace(options, run_ids=changed), state, report))
+    gone = [run_id for run_id in changed if run_id not in listed]
+    with transaction(conn):
+        report.runs_gone += runs_copy.mark_gone(conn, gone)
+    return changed
+
+
+def _held_experiments(conn: sqlite3.Connection) -> set[str]:
+    return {str(row[0]) for row in conn.execute("SELECT experiment_id FROM experiments")}
 
 
 def _mirrored_runs(conn: sqlite3.Connection, ids: list[str]) -> list[str]:

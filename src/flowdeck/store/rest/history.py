@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -16,12 +15,17 @@ from flowdeck.store.base import HISTORY_DTYPE, SUMMARY_COLUMNS
 from flowdeck.store.progress import Progress
 from flowdeck.store.rest.client import RestClient, _items, _token
 from flowdeck.store.rest.fields import Fields, MalformedAnswer
+from flowdeck.store.rest.offset_pages import NotOffsets, offset_of, offset_pages
 
 ENDPOINT = "metrics/get-history"
 HISTORY_THREADS = 4
 PARALLEL_PAGES = 4
 # Points per answer of a history read (MLflow's server pages get-history by max_results).
 PAGE_POINTS = 25_000
+# Points per later page when the first page came within QUICK_FIRST_PAGE_S (fewer pages:
+# MLflow's server sorts the whole history for each one).
+LATER_PAGE_POINTS = 50_000
+QUICK_FIRST_PAGE_S = 4.0
 PROGRESS_TEXT = "Reading metric histories…"
 # MLflow's SQL store keeps +-inf as +-DBL_MAX and the server returns that number.
 STORED_INFINITY = 1.7976931348623157e308
@@ -37,14 +41,15 @@ def fetch_history(
     When the server's page tokens are MLflow's offsets, later pages are asked for
     ``PARALLEL_PAGES`` at a time, each answer checked against the offset it should follow.
     """
-    payload = {"run_id": run_id, "metric_key": key, "max_results": PAGE_POINTS}
-    first = client.get(ENDPOINT, payload)
+    payload, first, first_seconds = _first_page(client, run_id, key)
     pages = [_items(first, ENDPOINT, "metrics")]
     token = _token(first, ENDPOINT)
     if token and offset_of(token) == PAGE_POINTS:
-        rest = _parallel_pages(client, payload, state)
-        if rest is not None:
-            return points_to_history([*pages, *rest])
+        try:
+            rest = sorted(_window_pages(client, payload, state, first_seconds), key=_offset)
+            return points_to_history([*pages, *(items for _, items in rest)])
+        except NotOffsets:
+            pass
     if token:
         pages.extend(
             client.iter_pages(
@@ -54,44 +59,60 @@ def fetch_history(
     return points_to_history(pages)
 
 
-def offset_of(token: str) -> int | None:
-    """The offset in an MLflow page token (base64 JSON ``{"offset": N}``), else None."""
-    try:
-        data = json.loads(base64.b64decode(token, validate=True))
-    except (ValueError, TypeError):
-        return None
-    offset = data.get("offset") if isinstance(data, dict) and len(data) == 1 else None
-    return offset if isinstance(offset, int) else None
+def history_chunks(
+    client: RestClient, run_id: str, key: str, state: TaskState | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """The pages of one metric's history as they arrive, in no particular order.
+
+    For callers that ignore repeated points (the mirror's primary key): should a page token
+    turn out not to be an offset, the whole history follows again, read page after page.
+    """
+    payload, first, first_seconds = _first_page(client, run_id, key)
+    yield _items(first, ENDPOINT, "metrics")
+    token = _token(first, ENDPOINT)
+    if token and offset_of(token) == PAGE_POINTS:
+        try:
+            for _, items in _window_pages(client, payload, state, first_seconds):
+                yield items
+            return
+        except NotOffsets:
+            pass
+    if token:
+        yield from client.iter_pages(
+            "GET", ENDPOINT, {**payload, "page_token": token}, "metrics", state=state
+        )
 
 
-def token_for(offset: int) -> str:
-    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+def _first_page(
+    client: RestClient, run_id: str, key: str
+) -> tuple[dict[str, Any], dict[str, Any], float]:
+    """The request payload, the first answer, and how long it took."""
+    payload = {"run_id": run_id, "metric_key": key, "max_results": PAGE_POINTS}
+    started = time.perf_counter()
+    first = client.get(ENDPOINT, payload)
+    return payload, first, time.perf_counter() - started
 
 
-def _parallel_pages(
-    client: RestClient, payload: dict[str, Any], state: TaskState | None
-) -> list[list[dict[str, Any]]] | None:
-    """Pages from offset ``PAGE_POINTS`` on, a wave at a time; None if an answer's token
-    is not the offset it should be (the caller then reads page after page)."""
+def _offset(page: tuple[int, list[dict[str, Any]]]) -> int:
+    return page[0]
 
-    def page(offset: int) -> tuple[list[dict[str, Any]], str | None]:
-        answer = client.get(ENDPOINT, {**payload, "page_token": token_for(offset)})
+
+def _window_pages(
+    client: RestClient, payload: dict[str, Any], state: TaskState | None, first_seconds: float
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """(offset, page) from offset ``PAGE_POINTS`` on, as they arrive, ``PARALLEL_PAGES`` at a
+    time (``offset_pages``). Later pages are larger when the first came quickly: the server
+    sorts the whole history for each page."""
+    size = LATER_PAGE_POINTS if first_seconds < QUICK_FIRST_PAGE_S else PAGE_POINTS
+    request = {**payload, "max_results": size}
+
+    def page(token: str) -> tuple[list[dict[str, Any]], str | None]:
+        if state is not None:
+            state.check()
+        answer = client.get(ENDPOINT, {**request, "page_token": token})
         return _items(answer, ENDPOINT, "metrics"), _token(answer, ENDPOINT)
 
-    pages: list[list[dict[str, Any]]] = []
-    offset = PAGE_POINTS
-    with ThreadPoolExecutor(PARALLEL_PAGES) as pool:
-        while True:
-            if state is not None:
-                state.check()
-            wave = [offset + index * PAGE_POINTS for index in range(PARALLEL_PAGES)]
-            for start, (items, token) in zip(wave, pool.map(page, wave), strict=True):
-                pages.append(items)
-                if token is None:
-                    return pages
-                if offset_of(token) != start + PAGE_POINTS or len(items) != PAGE_POINTS:
-                    return None
-            offset = wave[-1] + PAGE_POINTS
+    return offset_pages(page, PAGE_POINTS, size, PARALLEL_PAGES)
 
 
 def points_to_history(pages: Iterable[list[dict[str, Any]]]) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -160,7 +161,11 @@ class MirrorCommands(QObject):
             return "A mirror is being made or synced."
         return None
 
-    def sync(self) -> None:
+    def sync_fully(self) -> None:
+        """Sync the current mirror comparing every run (finds edits to old finished runs)."""
+        self.sync(full=True)
+
+    def sync(self, full: bool = False) -> None:
         """Sync the current mirror from its origin, as it was made (same experiments, options)."""
         store = self.window.current_store()
         mirror = mirror_of(store)
@@ -170,7 +175,7 @@ class MirrorCommands(QObject):
         from flowdeck.store.mirror.sync import recorded_options
 
         source = self._source_for(mirror.origin)
-        options = recorded_options(read_state(mirror.path))
+        options = replace(recorded_options(read_state(mirror.path)), full=full)
         self.window.statusBar().showMessage(f"Syncing {store.display_name} from {mirror.origin}…")
         self._run(source, mirror.path, options, None, mirror_store=store)
 
@@ -290,6 +295,17 @@ def add_mirror_commands(registry: CommandRegistry, window: MainWindow) -> Mirror
             tip="Copy what changed at the mirror's source since the last sync",
         ),
         commands.sync,
+        commands.why_not_sync,
+    )
+    registry.add(
+        Command(
+            "store.mirror_sync_full",
+            "Sync Mirror, Checking &Every Run",
+            "File",
+            tip="Compare every run with the source, which also finds edits to old finished "
+            "runs (a sync does this once a day)",
+        ),
+        commands.sync_fully,
         commands.why_not_sync,
     )
     registry.add(
