@@ -238,10 +238,41 @@ def _server(db: Path, workdir: Path):
     server = start_mlflow_server(workdir, ("--workers", SERVER_WORKERS))
     try:
         _warm_up(server.url, db)
+        _settle(server.process.pid)
     except BaseException:
         server.stop()
         raise
     return server
+
+
+def _group_cpu_s(group: int) -> float:
+    """CPU seconds used so far by the processes of process group ``group`` (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # pgrp; utime and stime follow at 11 and 12
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _settle(group: int, quiet_s: float = 0.1, limit_s: float = 90.0) -> None:
+    """Wait until the server's processes (its job runner and queue consumers start after the
+    web workers) use less than ``quiet_s`` CPU in a second, so neither client competes with
+    the server's own start-up."""
+    deadline = time.monotonic() + limit_s
+    before = _group_cpu_s(group)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = _group_cpu_s(group)
+        if now - before < quiet_s:
+            return
+        before = now
 
 
 def _warm_up(url: str, db: Path) -> None:

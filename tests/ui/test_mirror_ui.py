@@ -96,9 +96,16 @@ def test_make_available_offline_then_sync_and_open_the_source(
     assert (synced.args[0].runs_copied, synced.args[0].points) == (1, 1)
     assert new_run in set(mirror.runs([experiment_id])["run_id"])
 
+    # Open Mirror's Source shows the same page at the origin (open already: reused), where
+    # the edit dialogs work.
     opened_before = len(window.stores())
-    window.commands.trigger("store.mirror_source")
-    qtbot.waitUntil(lambda: len(window.stores()) >= opened_before, timeout=TIMEOUT)
+    window.open_page(mirror, f"run/{new_run}")
+    qtbot.waitUntil(lambda: window.current_store() is mirror, timeout=TIMEOUT)
+    assert window.commands.trigger("store.mirror_source")
+    qtbot.waitUntil(lambda: window.host.current_page().store is source, timeout=TIMEOUT)
+    assert str(window.host.current_page().address) == f"run/{new_run}"
+    assert len(window.stores()) == opened_before
+    assert window.context.read_only_reason(source) is None
 
 
 def test_cancelling_keeps_what_was_copied_and_says_so(

@@ -187,9 +187,36 @@ class MirrorCommands(QObject):
         )
 
     def open_source(self) -> None:
-        mirror = mirror_of(self.window.current_store())
-        if mirror is not None:
-            self.window.open_location(mirror.origin)
+        """Open the mirror's origin at the page shown (a run, a model…), where its edits go
+        through the same dialogs; the origin's store is reused when it is open already."""
+        from flowdeck.core.redact import redact_location
+
+        store = self.window.current_store()
+        mirror = mirror_of(store)
+        if mirror is None:
+            return
+        page = self.window.host.current_page()
+        address = page.address if page is not None and page.store is store else None
+
+        def is_origin(candidate: Store) -> bool:
+            return candidate is not store and redact_location(candidate.location) == mirror.origin
+
+        def show(origin: Store) -> None:
+            if address is not None:
+                self.window.open_page(origin, address, new_tab=True)
+
+        for candidate in self.window.stores():
+            if is_origin(candidate):
+                show(candidate)
+                return
+
+        def opened(candidate: Store) -> None:
+            if is_origin(candidate):
+                self.window.store_opened.disconnect(opened)
+                show(candidate)
+
+        self.window.store_opened.connect(opened)
+        self.window.open_location(mirror.origin)
 
     def _source_for(self, origin: str) -> Store:
         """The origin's store if it is open in the window (with its credentials), else a new one."""
@@ -313,7 +340,7 @@ def add_mirror_commands(registry: CommandRegistry, window: MainWindow) -> Mirror
             "store.mirror_source",
             "Open Mirror's &Source",
             "File",
-            tip="Open the store this mirror was copied from (edits belong there)",
+            tip="Open the store this mirror was copied from at the same page (edits belong there)",
         ),
         commands.open_source,
         commands.why_not_open_source,
