@@ -123,3 +123,46 @@ def test_a_mirror_copies_a_long_history_arriving_in_parts(long_run, small_pages,
     expected = MlflowClient(tracking_uri=url).get_metric_history(run_id, "loss")
     key = lambda m: (m.step, m.timestamp, m.value)  # noqa: E731
     assert sorted(map(key, copied)) == sorted(map(key, expected))
+    mirror.unlink()  # opening the server in later tests must not go through this mirror
+
+
+def test_a_chart_over_the_server_draws_its_sample_then_asks_for_every_point(
+    qtbot, long_run
+) -> None:  # noqa: ANN001
+    """The server's cores go to the sample first: every point is asked for once it is drawn."""
+    from tests.helpers.windows import TIMEOUT, close_window, open_store, shown_window
+
+    url, run_id = long_run
+    window = shown_window(qtbot)
+    try:
+        store = open_store(qtbot, window, url)
+        assert store.kind == "rest"
+        events: list[str] = []
+        sampled, every_point = store.sampled_history, store.metric_history
+
+        def sampled_history(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            found = sampled(*args, **kwargs)
+            events.append(f"sample of {len(found[(run_id, 'loss')])} points")
+            return found
+
+        def metric_history(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            events.append("every point asked for")
+            return every_point(*args, **kwargs)
+
+        store.sampled_history, store.metric_history = sampled_history, metric_history
+        with qtbot.waitSignal(window.page_loaded, timeout=TIMEOUT):
+            assert window.select_experiment_named(store, "long-history")
+        window.show_charts()
+        messages: list[str] = []
+        window.charts.message.connect(messages.append)
+        window.runs.select_first(1)
+        qtbot.waitUntil(lambda: "loss" in window.charts.charts, timeout=TIMEOUT)
+        curve = lambda: window.charts.charts["loss"]._curves.get(run_id)  # noqa: E731
+        qtbot.waitUntil(
+            lambda: curve() is not None and len(curve().data.x) == POINTS, timeout=60_000
+        )
+        assert events[0].startswith("sample of ") and int(events[0].split()[2]) <= 1000
+        assert events[1:] == ["every point asked for"]
+        assert any("server's sample" in text for text in messages)
+    finally:
+        close_window(window)

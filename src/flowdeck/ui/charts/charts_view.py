@@ -29,6 +29,7 @@ from flowdeck.ui.tasks import TaskHandle, TaskRunner, TaskState
 
 LOAD_KEY = "charts"
 SAMPLE_KEY = "charts-sample"
+SAMPLE_HEAD_START_MS = 3_000  # a server's sample that takes longer does not hold the full load
 CHART_COLUMNS = 2
 DRAW_GAP_MS = 1  # between two charts: the last one paints (a posted event) in between
 MAX_CHARTS = 60  # more metrics than this: the chooser picks; the rest wait hidden
@@ -185,12 +186,20 @@ class ChartsView(QWidget):
             # hiding and showing them again would repaint every one of them in one go.
             self._show_text(f"Loading the curves of {len(run_ids)} runs…")
         store = self.store
-        self._loading = (store, set(missing))
+        self._loading = loading = (store, set(missing))
         if list(self._cells) != self.shown_metrics():
             self._layout_charts(self.shown_metrics())  # and make the charts while loading
             self._pending = []
             self._draw_timer.start()
-        self._load_sample_first(store, missing, keep_view)
+        self._handle = None
+        self._handle = self._load_sample_first(store, missing, keep_view, loading)
+        if self._handle is None:
+            self._load_every_point(store, missing, keep_view)
+        self.loading_changed.emit(True)
+
+    def _load_every_point(
+        self, store: Store, missing: list[tuple[str, str]], keep_view: bool
+    ) -> None:
         self._handle = self.runner.submit(
             load_histories,
             store,
@@ -203,14 +212,25 @@ class ChartsView(QWidget):
             on_error=self._failed,
             on_progress=lambda done, total, text: self.progress.emit(text, done, total),
         )
-        self.loading_changed.emit(True)
 
     def _load_sample_first(
-        self, store: Store, missing: list[tuple[str, str]], keep_view: bool
-    ) -> None:
-        """For a server: its sample of each history, drawn while every point loads."""
+        self,
+        store: Store,
+        missing: list[tuple[str, str]],
+        keep_view: bool,
+        loading: tuple[Store | None, set[tuple[str, str]]],
+    ) -> TaskHandle | None:
+        """For a server: ask for its sample of each history, draw it, then ask for every
+        point (the server's cores go to the sample first; after ``SAMPLE_HEAD_START_MS``
+        every point is asked for anyway). None for other stores."""
         if store.kind != "rest" or type(store).sampled_history is Store.sampled_history:
-            return
+            return None
+        sampling = [True]
+
+        def load_every_point() -> None:
+            if sampling[0] and self._loading is loading and self._handle is not None:
+                sampling[0] = False
+                self._load_every_point(store, missing, keep_view)
 
         def sample(state: TaskState) -> dict | None:
             run_ids = list(dict.fromkeys(run_id for run_id, _ in missing))
@@ -218,20 +238,21 @@ class ChartsView(QWidget):
             return store.sampled_history(run_ids, keys, state=state)
 
         def show(found: dict | None) -> None:
-            if not found or store is not self.store or self._handle is None:
-                return  # the full histories came first, or the selection moved on
-            for (run_id, key), history in found.items():
-                self._preview[(store.location, run_id, key)] = history
-            self._start_drawing(keep_view)
-            self.message.emit("Showing the server's sample of each curve; every point follows…")
+            if found and store is self.store and self._handle is not None:
+                for (run_id, key), history in found.items():
+                    self._preview[(store.location, run_id, key)] = history
+                self._start_drawing(keep_view)
+                self.message.emit("Showing the server's sample of each curve; every point follows…")
+            load_every_point()
 
-        self.runner.submit(
+        QTimer.singleShot(SAMPLE_HEAD_START_MS, self, load_every_point)
+        return self.runner.submit(
             sample,
             key=SAMPLE_KEY,
             owner=self,
             label="Sampling metric histories",
             on_result=show,
-            on_error=lambda _error, _details: None,
+            on_error=lambda _error, _details: load_every_point(),
         )
 
     def cancel_load(self) -> None:
