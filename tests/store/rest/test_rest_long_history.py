@@ -45,9 +45,9 @@ def long_run(long_server: str) -> tuple[str, str]:
     return long_server, run_id
 
 
-def test_every_point_arrives_in_pages(long_run, monkeypatch) -> None:  # noqa: ANN001
-    url, run_id = long_run
-    pages = []
+def _count_pages(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The length of each page a history is made from, in the order given."""
+    pages: list[int] = []
     original = rest_history.points_to_history
 
     def counting(answer_pages):  # noqa: ANN001, ANN202
@@ -56,6 +56,12 @@ def test_every_point_arrives_in_pages(long_run, monkeypatch) -> None:  # noqa: A
         return original(listed)
 
     monkeypatch.setattr(rest_history, "points_to_history", counting)
+    return pages
+
+
+def test_every_point_arrives_in_pages(long_run, monkeypatch) -> None:  # noqa: ANN001
+    url, run_id = long_run
+    pages = _count_pages(monkeypatch)
     store = open_store(url)
     history = store.metric_history([run_id], ["loss"])[(run_id, "loss")]
     expected = MlflowClient(tracking_uri=url).get_metric_history(run_id, "loss")
@@ -82,15 +88,7 @@ def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_later_pages_are_asked_for_several_at_a_time(long_run, small_pages, monkeypatch) -> None:  # noqa: ANN001
     url, run_id = long_run
-    pages: list[int] = []
-    original = rest_history.points_to_history
-
-    def counting(answer_pages):  # noqa: ANN001, ANN202
-        listed = [list(page) for page in answer_pages]
-        pages.extend(len(page) for page in listed)
-        return original(listed)
-
-    monkeypatch.setattr(rest_history, "points_to_history", counting)
+    pages = _count_pages(monkeypatch)
     history = open_store(url).metric_history([run_id], ["loss"])[(run_id, "loss")]
     assert pages == [4_000, 7_000, 7_000, 7_000, 5_000]  # in offset order, none past the end
     assert history["step"].tolist() == list(range(POINTS))

@@ -203,10 +203,7 @@ def _refresh(
     report.experiments = len(ids)
     since = None
     if options.quick and options.run_ids is None:
-        newest = conn.execute(
-            "SELECT MAX(COALESCE(MAX(start_time), 0), COALESCE(MAX(end_time), 0)) FROM runs"
-        ).fetchone()[0]
-        since = max(int(newest or 0) - QUICK_MARGIN_MS, 0)
+        since = _quick_since(conn)
     _copy_runs(source, conn, ids, options, state, report, since=since)
     report.seconds = time.perf_counter() - started
     write_state(conn, last_refresh=str(now_ms()))
@@ -350,10 +347,7 @@ def _copy_changes(
     if new:
         listed += _copy_runs(source, conn, new, options, state, report)
     if old:
-        newest = conn.execute(
-            "SELECT MAX(COALESCE(MAX(start_time), 0), COALESCE(MAX(end_time), 0)) FROM runs"
-        ).fetchone()[0]
-        since = max(int(newest or 0) - QUICK_MARGIN_MS, 0)
+        since = _quick_since(conn)
         quick = replace(options, quick=True)
         listed += _copy_runs(source, conn, old, quick, state, report, since=since)
         listed += _copy_lifecycle_changes(source, conn, old, options, state, report)
@@ -391,6 +385,15 @@ def _copy_lifecycle_changes(
     with transaction(conn):
         report.runs_gone += runs_copy.mark_gone(conn, gone)
     return changed
+
+
+def _quick_since(conn: sqlite3.Connection) -> int:
+    """The time from which runs may have changed: the newest start or end time the mirror
+    holds, less ``QUICK_MARGIN_MS``."""
+    newest = conn.execute(
+        "SELECT MAX(COALESCE(MAX(start_time), 0), COALESCE(MAX(end_time), 0)) FROM runs"
+    ).fetchone()[0]
+    return max(int(newest or 0) - QUICK_MARGIN_MS, 0)
 
 
 def _held_experiments(conn: sqlite3.Connection) -> set[str]:
