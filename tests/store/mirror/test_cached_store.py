@@ -126,3 +126,21 @@ def test_an_edit_through_the_cached_store_is_seen_at_once(server, tmp_path: Path
     assert client.get_run(run_ids[0]).data.tags["reviewed"] == "yes"  # written at the source
     cached.writer().rename_experiment(experiment_id, "cached-renamed")
     assert cached.experiment(experiment_id).name == "cached-renamed"
+
+
+def test_syncing_from_the_server_opened_through_its_mirror_reads_the_server(
+    server, tmp_path: Path
+) -> None:  # noqa: ANN001
+    """Sync Mirror with the origin open (through this mirror) still finds what changed there:
+    a new experiment and a run deleted at the server."""
+    url, client, experiment_id, run_ids = server
+    cached = _mirrored(url, tmp_path)
+    client.delete_run(run_ids[0])
+    added = client.create_experiment(f"added-{tmp_path.name}")
+    client.create_run(added, run_name="fresh")
+    report = sync_mirror(cached, cached.mirror.path, MirrorOptions(models=False, traces=False))
+    assert report.full is False
+    mirror = MlflowClient(f"sqlite:///{cached.mirror.path}")
+    assert mirror.get_run(run_ids[0]).info.lifecycle_stage == "deleted"
+    assert [run.info.run_name for run in mirror.search_runs([added])] == ["fresh"]
+    cached.close()

@@ -128,6 +128,7 @@ def sync_mirror(
     from flowdeck.store.mirror import steps  # noqa: F401 - registers the registry, trace… steps
 
     options = options or MirrorOptions()
+    source = _live(source)
     started = time.perf_counter()
     report = MirrorReport()
     experiments = chosen_experiments(read_experiments(source), options.experiments)
@@ -385,6 +386,14 @@ def _copy_lifecycle_changes(
     with transaction(conn):
         report.runs_gone += runs_copy.mark_gone(conn, gone)
     return changed
+
+
+def _live(store: Store) -> Store:
+    """``store``, or for a server opened through its mirror the server itself (its
+    experiments and run listings would otherwise come from the mirror being synced)."""
+    from flowdeck.store.mirror.cached import CachedStore
+
+    return store.remote if isinstance(store, CachedStore) else store
 
 
 def _quick_since(conn: sqlite3.Connection) -> int:
