@@ -95,6 +95,8 @@ def test_make_available_offline_then_sync_and_open_the_source(
     assert isinstance(synced.args[0], MirrorReport), synced.args[0]
     assert (synced.args[0].runs_copied, synced.args[0].points) == (1, 1)
     assert new_run in set(mirror.runs([experiment_id])["run_id"])
+    qtbot.wait(1500)  # the page reloads and says what it loaded; the sync's outcome stays
+    assert "is up to date: changes since the last sync" in window.statusBar().currentMessage()
 
     # Open Mirror's Source shows the same page at the origin (open already: reused), where
     # the edit dialogs work.

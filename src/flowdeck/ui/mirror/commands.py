@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from flowdeck.core.errors import Cancelled, FlowdeckError
 from flowdeck.core.task_state import TaskState
@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # the mirror's modules load when a command runs, not with the
     from flowdeck.ui.main_window import MainWindow
     from flowdeck.ui.mirror.dialog import MirrorDialog
 
+MESSAGE_MS = 10_000  # how long a sync's outcome stays in the status bar
+RELOAD_WAIT_MS = 5_000  # a page reloaded after a sync within this says its outcome again
 STOPPED = (
     "Stopped. What was copied so far is kept and consistent; syncing again carries on where "
     "this stopped."
@@ -279,9 +281,32 @@ class MirrorCommands(QObject):
         self.window.refresh()
         if dialog is not None:
             dialog.show_outcome(text, succeeded=True)
-        self.window.statusBar().showMessage(text, 10000)
+        self._say_after_reload(text)
         self.window.commands.update_state()
         self.finished.emit(report)
+
+    def _say_after_reload(self, text: str) -> None:
+        """Show ``text`` in the status bar, and again once the reloaded page has said what it
+        loaded (if that happens within ``RELOAD_WAIT_MS``)."""
+        bar = self.window.statusBar()
+        bar.showMessage(text, MESSAGE_MS)
+        page = self.window.host.current_page()
+        signal = getattr(page, "status", None)
+        if signal is None:
+            return
+        connected = [True]
+
+        def forget() -> None:
+            if connected[0]:
+                connected[0] = False
+                signal.disconnect(again)
+
+        def again(*_: object) -> None:
+            forget()
+            QTimer.singleShot(0, self, lambda: bar.showMessage(text, MESSAGE_MS))
+
+        signal.connect(again)
+        QTimer.singleShot(RELOAD_WAIT_MS, self, forget)
 
     def _failed(self, error: BaseException, dialog: MirrorDialog | None) -> None:
         self.handle = self.stop = None
