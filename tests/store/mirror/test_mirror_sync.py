@@ -148,10 +148,14 @@ def test_a_sync_copies_changes_since_the_last_one_and_every_run_once_a_day(
     client.set_tag(edited, "team", "audio")
     new = client.create_run(experiment_id, run_name="late").info.run_id
     client.log_metric(new, "loss", 0.5, step=0)
+    imported = client.create_experiment("imported", artifact_location=str(tmp_path / "imp"))
+    old_run = client.create_run(imported, start_time=T0, run_name="from-2023").info.run_id
+    client.set_terminated(old_run, end_time=T0 + 5)
 
     report = _sync(uri, destination)
     mirror = MlflowClient(f"sqlite:///{destination}")
     assert report.full is False and report.runs_gone == 1
+    assert mirror.get_run(old_run).info.run_name == "from-2023"  # a new experiment: every run
     assert mirror.get_run(deleted).info.lifecycle_stage == "deleted"
     assert mirror.get_run(restored).info.lifecycle_stage == "active"
     assert mirror.get_run(removed).info.lifecycle_stage == "deleted"  # kept, marked gone

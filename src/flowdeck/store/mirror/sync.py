@@ -139,6 +139,7 @@ def sync_mirror(
         finally:
             conn.close()
     full = options.full or _full_check_due(conn, options)
+    held = _held_experiments(conn)  # before this sync writes the experiments it copies
     try:
         write_state(
             conn,
@@ -158,7 +159,7 @@ def sync_mirror(
         if full:
             _copy_runs(source, conn, ids, options, state, report)
         else:
-            _copy_changes(source, conn, ids, options, state, report)
+            _copy_changes(source, conn, ids, held, options, state, report)
         report.full = full
         for name, (option, step) in EXTRA_STEPS.items():
             if getattr(options, option, False):
@@ -334,14 +335,14 @@ def _copy_changes(
     source: Store,
     conn: sqlite3.Connection,
     ids: list[str],
+    held: set[str],
     options: MirrorOptions,
     state: TaskState | None,
     report: MirrorReport,
 ) -> None:
     """The runs that may have changed since the last sync: running, started or ended since
-    the newest time held (less a margin), every run of an experiment new to the mirror, and
-    runs deleted, restored or removed at the source since."""
-    held = _held_experiments(conn)
+    the newest time held (less a margin), every run of an experiment new to the mirror (not
+    in ``held``), and runs deleted, restored or removed at the source since."""
     new = [experiment_id for experiment_id in ids if experiment_id not in held]
     old = [experiment_id for experiment_id in ids if experiment_id in held]
     listed: list[str] = []
