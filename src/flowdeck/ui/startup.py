@@ -30,6 +30,19 @@ EXPERIMENT_PAGE_MODULE = "flowdeck.ui.pages.experiment"
 # with pyqtgraph...), then MLflow's filter parser (a second or more on its own).
 PAGE_MODULES = (PAGES_MODULE,)
 PARSER_MODULES = ("flowdeck.core.filter_check", "flowdeck.core.run_filter")
+# PySide6 creates its Python types on first use, and doing so on two threads at once can crash
+# the process (seen: pyqtgraph copying every Qt name on the warm-up thread while the GUI thread
+# painted). So every Qt module the page types use has all its types created on the GUI thread,
+# one module per turn of the event loop (the largest takes ~25 ms), before the thread starts.
+QT_MODULES = (
+    "PySide6.QtCore",
+    "PySide6.QtGui",
+    "PySide6.QtWidgets",
+    "PySide6.QtSvg",
+    "PySide6.QtOpenGL",
+    "PySide6.QtOpenGLWidgets",
+    "PySide6.QtTest",
+)
 FILTER_PARSER_WARM_UP = "params.warm_up = '1'"
 PAINT_GRACE_MS = 250  # a listed store whose sidebar does not repaint (hidden dock) is usable then
 WARM_UP_FALLBACK_MS = 1_500  # no store listed by then (none given, a slow server): warm anyway
@@ -65,6 +78,17 @@ def import_modules(modules: Sequence[str]) -> None:
             importlib.import_module(name)
         except Exception:
             log.exception("warming up %s failed", name)
+
+
+def create_qt_types(module_name: str) -> None:
+    """Import a PySide6 module and create every type it holds (on the GUI thread)."""
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        log.warning("%s is not available", module_name)
+        return
+    for name in dir(module):
+        getattr(module, name)
 
 
 def warm_filter_parser() -> None:
@@ -111,8 +135,18 @@ class Warmup(QObject):
         """Begin the background imports; later calls do nothing."""
         if not self.started:
             self.started = True
-            self._thread = threading.Thread(target=self._run, name="flowdeck-warm-up", daemon=True)
-            self._thread.start()
+            self._create_qt_types(list(QT_MODULES))
+
+    def _create_qt_types(self, remaining: list[str]) -> None:
+        """One Qt module's types now, the rest on later turns; then start the thread."""
+        if self._stopping.is_set():
+            return
+        if remaining:
+            create_qt_types(remaining.pop(0))
+            QTimer.singleShot(0, self, lambda: self._create_qt_types(remaining))
+            return
+        self._thread = threading.Thread(target=self._run, name="flowdeck-warm-up", daemon=True)
+        self._thread.start()
 
     def stop(self, timeout_s: float = EXIT_WAIT_S) -> None:
         """Before the process exits: skip what is not imported yet, wait for the import under
