@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,51 @@ def test_bundle_is_reasonably_small(bundle: Path):
     internal = bundle.parent / "_internal"
     for unwanted in ("tkinter", "PySide6/QtWebEngineCore.abi3.so", "mlflow/server/js", "pytest"):
         assert not (internal / unwanted).exists(), unwanted
+
+
+@pytest.mark.timeout(BUILD_TIMEOUT + 2 * RUN_TIMEOUT)
+def test_bundle_serves_a_model_with_a_python_found_on_path(bundle: Path, tmp_path: Path):
+    """The bundle has no Python for models: ``flowdeck serve`` runs MLflow's scoring server in
+    the first Python on PATH with MLflow, and says so plainly when there is none."""
+    import requests
+    from tests.serving.served_models import FEATURES, log_classifier
+
+    from flowdeck.serving import free_port
+
+    classifier = log_classifier(tmp_path / "store")
+    home = tmp_path / "home"
+    home.mkdir()
+    arguments = [str(bundle), "serve", str(classifier.db_path), "models:/clf@champion"]
+    port = free_port()
+    with_python = {"HOME": str(home), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
+    server = subprocess.Popen(
+        [*arguments, "--port", str(port)],
+        env=with_python,
+        cwd=home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        for line in server.stdout:  # "Serving ... at URL" once /ping answers
+            lines.append(line)
+            if "Serving" in line:
+                break
+        assert lines and "Serving" in lines[-1], "".join(lines)
+        split = {"dataframe_split": FEATURES.iloc[:4].to_dict(orient="split")}
+        answer = requests.post(f"http://127.0.0.1:{port}/invocations", json=split, timeout=60)
+        assert answer.status_code == 200 and len(answer.json()["predictions"]) == 4
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+    no_python_env = {"HOME": str(home), "PATH": str(tmp_path)}  # no Python at all on it
+    no_python = subprocess.run(
+        arguments, env=no_python_env, cwd=home, capture_output=True, text=True, timeout=RUN_TIMEOUT
+    )
+    assert no_python.returncode == 2, no_python.stderr[-3000:]
+    assert "standalone bundle" in no_python.stderr and "no Python with MLflow" in no_python.stderr

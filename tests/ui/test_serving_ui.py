@@ -169,3 +169,18 @@ def test_quitting_asks_then_stops_every_server_process(qtbot, store: Store, db: 
     assert not window.isVisible()
     with pytest.raises(ProcessLookupError):  # the whole process group is gone
         os.killpg(group, 0)
+
+
+def test_the_bundles_launch_dialog_says_which_python_serves(qtbot, monkeypatch) -> None:  # noqa: ANN001
+    import sys
+
+    from flowdeck.ui.serving.launch_dialog import BUNDLE_CURRENT, LaunchDialog
+
+    installed = LaunchDialog("models:/clf/1")
+    qtbot.addWidget(installed)
+    assert installed.env.itemText(0) == "The Python Flowdeck runs in"
+    monkeypatch.setattr(sys, "frozen", True, raising=False)  # as in the PyInstaller bundle
+    bundled = LaunchDialog("models:/clf/1")
+    qtbot.addWidget(bundled)
+    assert (bundled.env.itemText(0), bundled.env.itemData(0)) == (BUNDLE_CURRENT, "current")
+    assert bundled.env.count() == installed.env.count()

@@ -69,7 +69,7 @@ class LaunchOptions:
     def env_label(self) -> str:
         """The environment in words: current Python, virtualenv, or the interpreter path."""
         if self.env == ENV_CURRENT:
-            return "current Python"
+            return "a Python with MLflow on PATH" if getattr(sys, "frozen", False) else "current Python"
         if self.env == ENV_VIRTUALENV:
             return "virtualenv"
         return self.env
@@ -95,10 +95,12 @@ def url_for(host: str, port: int) -> str:
 
 def serve_argv(model_dir: Path, options: LaunchOptions, port: int, host: str) -> list[str]:
     """The argv of ``mlflow models serve`` for the chosen environment (run with no shell)."""
+    from flowdeck.serving.interpreters import serving_python
+
     if options.env == ENV_CURRENT:
-        python, manager = sys.executable, "local"
+        python, manager = serving_python(), "local"
     elif options.env == ENV_VIRTUALENV:
-        python, manager = sys.executable, "virtualenv"
+        python, manager = serving_python(), "virtualenv"
     else:
         python, manager = str(Path(options.env).expanduser()), "local"
     return [

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from flowdeck.serving.errors import ServingError
 from flowdeck.serving.inference_log import InferenceLog
-from flowdeck.serving.options import ENV_VIRTUALENV, LaunchOptions, free_port, serve_argv
+from flowdeck.serving.interpreters import child_environment, running_from_bundle
+from flowdeck.serving.options import (
+    ENV_CURRENT,
+    ENV_VIRTUALENV,
+    LaunchOptions,
+    free_port,
+    serve_argv,
+)
 from flowdeck.serving.proxy import InferenceProxy
 
 if TYPE_CHECKING:
@@ -112,6 +119,7 @@ class ServerProcess:
         if not (self.model_dir / "MLmodel").is_file():
             raise ServingError(f"{self.model_dir} holds no MLmodel file.")
         self.backend_port = free_port("127.0.0.1")
+        self.argv = serve_argv(self.model_dir, self.options, self.backend_port, "127.0.0.1")
         self._proxy = InferenceProxy(
             self.options.host,
             port or 0,
@@ -121,8 +129,7 @@ class ServerProcess:
             timeout=float(self.options.timeout),
         ).start()
         self.port = self._proxy.port
-        self.argv = serve_argv(self.model_dir, self.options, self.backend_port, "127.0.0.1")
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = child_environment({"PYTHONUNBUFFERED": "1"})
         # MLflow starts ``uvicorn`` by name through bash: the interpreter's scripts come first.
         scripts = str(Path(self.argv[0]).parent)
         env["PATH"] = os.pathsep.join(p for p in (scripts, env.get("PATH", "")) if p)
@@ -333,7 +340,10 @@ class ServerProcess:
 
     @property
     def environment(self) -> str:
-        """The environment in words (``current Python``, ``virtualenv``, an interpreter)."""
+        """The environment in words (``current Python``, ``virtualenv``, an interpreter); from
+        the bundle, the Python found on PATH is named."""
+        if self.options.env == ENV_CURRENT and running_from_bundle() and self.argv:
+            return self.argv[0]
         return self.options.env_label
 
     @property

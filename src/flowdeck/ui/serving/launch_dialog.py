@@ -30,6 +30,17 @@ ENVIRONMENTS = (
     ("A fresh virtualenv from the model's python_env.yaml (built once, then reused)", "virtualenv"),
     ("Another Python interpreter…", "interpreter"),
 )
+# The standalone bundle has no Python of its own: the first one on PATH with MLflow stands in.
+BUNDLE_CURRENT = "The first Python with MLflow on this machine's PATH"
+
+
+def environment_choices() -> list[tuple[str, str]]:
+    """The environment menu's (text, key) items, worded for a bundle or a Python install."""
+    from flowdeck.serving.interpreters import running_from_bundle
+
+    if not running_from_bundle():
+        return list(ENVIRONMENTS)
+    return [(BUNDLE_CURRENT, "current"), *ENVIRONMENTS[1:]]
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ class LaunchDialog(QDialog):
             "Let other machines connect (anyone who reaches this port can run the model)"
         )
         self.env = QComboBox()
-        for text, key in ENVIRONMENTS:
+        for text, key in environment_choices():
             self.env.addItem(text, key)
         self.interpreter = QLineEdit(placeholderText="/path/to/python")
         browse = QPushButton("Browse…")
