@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -16,6 +17,26 @@ import requests
 MLFLOW_BIN = Path(sys.executable).with_name("mlflow")
 START_DEADLINE_S = 120.0  # a loaded 2-core machine needs ~40 s just to import mlflow.server
 _CLIENT_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
+# A killed pytest cannot stop its servers (each a few hundred MB with its job runner): a small
+# watcher per server ends the server's process group once the test process is gone.
+_WATCHER = """
+import os, signal, sys, time
+test_process, group = int(sys.argv[1]), int(sys.argv[2])
+while True:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        sys.exit()
+    try:
+        os.kill(test_process, 0)
+    except ProcessLookupError:
+        break
+    time.sleep(1)
+try:
+    os.killpg(group, signal.SIGKILL)
+except ProcessLookupError:
+    pass
+"""
 
 
 def free_port() -> int:
@@ -33,17 +54,20 @@ class ServerProcess:
     process: subprocess.Popen[bytes]
     workdir: Path
     log_path: Path
+    watcher: subprocess.Popen[bytes] | None = None
 
     def stop(self) -> None:
         """Stop the whole process group (uvicorn workers included)."""
-        if self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        if self.watcher is not None:  # it sees the group gone within a second
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.watcher.wait(timeout=5)
 
     def log_tail(self, chars: int = 3000) -> str:
         """The end of the server's log, for failure messages."""
@@ -94,9 +118,21 @@ def start_mlflow_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = ServerProcess(f"http://127.0.0.1:{port}", process, workdir, log_path)
+    watcher = watch_for_test_exit(process.pid)
+    server = ServerProcess(f"http://127.0.0.1:{port}", process, workdir, log_path, watcher)
     _wait_until_healthy(server)
     return server
+
+
+def watch_for_test_exit(group: int) -> subprocess.Popen[bytes]:
+    """Kill process group ``group`` when this test process dies, however it dies."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _WATCHER, str(os.getpid()), str(group)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def _wait_until_healthy(server: ServerProcess) -> None:
