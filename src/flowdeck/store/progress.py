@@ -26,6 +26,12 @@ class Progress:
         if self.state is not None:
             self.state.check()
 
+    def say(self, text: str) -> None:
+        """Report ``text`` with the count so far (later reports keep it; any thread)."""
+        self.text = text
+        if self.state is not None:
+            self.state.progress(self.done, self.total, text)
+
     def advance(self, count: int = 1) -> None:
         """``count`` more items are done: report it, then raise ``Cancelled`` if cancelled."""
         if self.state is None:

@@ -417,7 +417,7 @@ class MainWindow(RunAndViewCommands, QMainWindow):
     def _progress(self, text: str, done: int, total: int) -> None:
         page = self.host.current_page()
         if page is not None and page.busy and total > 0:
-            self.progress.setRange(0, total)
+            self.progress.setRange(0, total if done else 0)  # nothing done yet: a busy bar
             self.progress.setValue(done)
             if text:
                 self._progress_text = text

@@ -95,6 +95,27 @@ def test_later_pages_are_asked_for_several_at_a_time(long_run, small_pages, monk
     assert np.allclose(history["value"], np.sin(np.arange(POINTS) / 500.0))
 
 
+def test_a_long_history_reports_the_points_received_so_far(long_run, small_pages) -> None:  # noqa: ANN001
+    """Between the sample and the last page, the status bar counts the points that came."""
+    import re
+
+    from flowdeck.core.task_state import TaskState
+
+    url, run_id = long_run
+    reports: list[tuple[int, int, str]] = []
+    state = TaskState(lambda done, total, text: reports.append((done, total, text)))
+    history = open_store(url).metric_history([run_id], ["loss"], state=state)[(run_id, "loss")]
+    assert len(history) == POINTS
+    counts = [
+        int(m.group(1).replace(",", ""))
+        for *_, text in reports
+        if (m := re.search(r"([\d,]+) points so far", text))
+    ]
+    assert counts[0] == 4_000  # the first page, reported at once
+    assert counts == sorted(counts) and counts[-1] == POINTS
+    assert reports[-1][:2] == (1, 1) and "30,000 points so far" in reports[-1][2]
+
+
 def test_a_mirror_copies_a_long_history_arriving_in_parts(long_run, small_pages, tmp_path) -> None:  # noqa: ANN001
     """The mirror writes a long history's pages as they arrive; MLflow reads the same points."""
     from flowdeck.store.mirror import MirrorOptions, sync_mirror
@@ -153,6 +174,10 @@ def test_a_chart_over_the_server_draws_its_sample_then_asks_for_every_point(
         window.show_charts()
         messages: list[str] = []
         window.charts.message.connect(messages.append)
+        status: list[tuple[str, bool]] = []  # (the status bar's text, Cancel shown)
+        window.statusBar().messageChanged.connect(
+            lambda text: status.append((text, window.cancel_button.isVisible()))
+        )
         window.runs.select_first(1)
         qtbot.waitUntil(lambda: "loss" in window.charts.charts, timeout=TIMEOUT)
         curve = lambda: window.charts.charts["loss"]._curves.get(run_id)  # noqa: E731
@@ -162,5 +187,11 @@ def test_a_chart_over_the_server_draws_its_sample_then_asks_for_every_point(
         assert events[0].startswith("sample of ") and int(events[0].split()[2]) <= 1000
         assert events[1:] == ["every point asked for"]
         assert any("server's sample" in text for text in messages)
+        # while every point comes, the status bar counts them and Cancel stops the load
+        assert ("Reading metric histories… 25,000 points so far", True) in status
+        qtbot.waitUntil(lambda: not window.cancel_button.isVisible(), timeout=TIMEOUT)
+        texts = [text for text, _cancel in status if text]  # (a timed message may clear)
+        assert "Charted 1 run, 1 metric from the server's sample; every point follows…" in texts
+        assert texts[-1] == "Charted 1 run, 1 metric", status
     finally:
         close_window(window)

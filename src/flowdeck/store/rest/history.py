@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -32,31 +33,55 @@ STORED_INFINITY = 1.7976931348623157e308
 
 
 def fetch_history(
-    client: RestClient, run_id: str, key: str, state: TaskState | None = None
+    client: RestClient,
+    run_id: str,
+    key: str,
+    state: TaskState | None = None,
+    on_page: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Every point of one metric, sorted by step then timestamp (NaN and +-inf kept).
 
     Asked for in pages of ``PAGE_POINTS``, so a history of millions of points never has to
-    arrive in one answer within the request timeout; ``state`` is checked between pages.
-    When the server's page tokens are MLflow's offsets, later pages are asked for
-    ``PARALLEL_PAGES`` at a time, each answer checked against the offset it should follow.
+    arrive in one answer within the request timeout; ``state`` is checked between pages, and
+    ``on_page`` is told the size of each page as it arrives. When the server's page tokens are
+    MLflow's offsets, later pages are asked for ``PARALLEL_PAGES`` at a time, each answer
+    checked against the offset it should follow.
     """
+    counted = on_page or (lambda _points: None)
     payload, first, first_seconds = _first_page(client, run_id, key)
     pages = [_items(first, ENDPOINT, "metrics")]
+    counted(len(pages[0]))
     token = _token(first, ENDPOINT)
     if token and offset_of(token) == PAGE_POINTS:
         try:
-            rest = sorted(_window_pages(client, payload, state, first_seconds), key=_offset)
-            return points_to_history([*pages, *(items for _, items in rest)])
+            arrived = []
+            for offset, items in _window_pages(client, payload, state, first_seconds):
+                counted(len(items))
+                arrived.append((offset, items))
+            arrived.sort(key=_offset)
+            return points_to_history([*pages, *(items for _, items in arrived)])
         except NotOffsets:
             pass
     if token:
-        pages.extend(
-            client.iter_pages(
-                "GET", ENDPOINT, {**payload, "page_token": token}, "metrics", state=state
-            )
-        )
+        request = {**payload, "page_token": token}
+        for items in client.iter_pages("GET", ENDPOINT, request, "metrics", state=state):
+            counted(len(items))
+            pages.append(items)
     return points_to_history(pages)
+
+
+class _PointCount:
+    """Points received so far by a task's history reads, said on its progress (any thread)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.points = 0
+        self._lock = threading.Lock()
+
+    def add(self, points: int) -> None:
+        with self._lock:
+            self.points += points
+            self.progress.say(f"{PROGRESS_TEXT} {self.points:,} points so far")
 
 
 def history_chunks(
@@ -172,16 +197,17 @@ def _fetch_checked(
 ) -> dict[tuple[str, str], np.ndarray]:
     progress = Progress(state, len(pairs), PROGRESS_TEXT)
     progress.check()
+    count = _PointCount(progress)
     found: dict[tuple[str, str], np.ndarray] = {}
     if len(pairs) <= 1:
         for pair in pairs:
-            found[pair] = fetch_history(client, *pair, state)
+            found[pair] = fetch_history(client, *pair, state, count.add)
             progress.advance()
         return found
     with ThreadPoolExecutor(
         max_workers=HISTORY_THREADS, thread_name_prefix="flowdeck-rest"
     ) as pool:
-        futures = [pool.submit(fetch_history, client, *pair, state) for pair in pairs]
+        futures = [pool.submit(fetch_history, client, *pair, state, count.add) for pair in pairs]
         try:
             for pair, future in zip(pairs, futures, strict=True):
                 found[pair] = future.result()

@@ -99,6 +99,11 @@ class ChartsView(QWidget):
     def loading(self) -> bool:
         return self._handle is not None
 
+    @property
+    def showing_sample(self) -> bool:
+        """True while the server's sample is drawn and every point is still on its way."""
+        return self.loading and bool(self._preview)
+
     # --- what to show ------------------------------------------------------------------------
 
     def set_selection(

@@ -51,9 +51,9 @@ def load_histories(
 def _within_chunk(state: TaskState, start: int, size: int, runs: int) -> SubtaskState:
     """The store call's token for one chunk: its progress counts runs of the whole load."""
 
-    def report(done: int, total: int, _store_text: str) -> None:
-        if total > 0:
-            state.progress(start + size * done // total, runs, PROGRESS_TEXT)
+    def report(done: int, total: int, store_text: str) -> None:
+        if total > 0:  # the store's words may say more (a server's: the points so far)
+            state.progress(start + size * done // total, runs, store_text or PROGRESS_TEXT)
 
     return SubtaskState(state, report)
 

@@ -75,7 +75,7 @@ class ExperimentPage(Page):
         runs.loaded.connect(self._runs_loaded)
         runs.load_failed.connect(self._runs_failed)
         runs.message.connect(self.status.emit)
-        runs.loading_changed.connect(self.busy_changed.emit)
+        runs.loading_changed.connect(lambda _loading: self.busy_changed.emit(self.busy))
         runs.selection_changed.connect(lambda _ids: self.selection_changed.emit(self.selection()))
         runs.filter_applied.connect(self._filter_applied)
         runs.activated.connect(self.open_run)
@@ -83,6 +83,8 @@ class ExperimentPage(Page):
         self.charts_panel.focus_requested.connect(runs.focus_run)
         self.charts.message.connect(self.status.emit)
         self.charts.drawn.connect(self._charts_drawn)
+        # a long chart load (every point from a server) shows its progress and can be cancelled
+        self.charts.loading_changed.connect(lambda _loading: self.busy_changed.emit(self.busy))
         self.splitter.splitterMoved.connect(
             lambda _pos, _index: self.shell.settings.set_value(SPLIT_KEY, self.splitter.sizes())
         )
@@ -130,7 +132,10 @@ class ExperimentPage(Page):
     def _charts_drawn(self) -> None:
         runs, charts = len(self.charts.runs), len(self.charts.charts)
         if runs and charts:
-            self.status.emit(f"Charted {runs} runs, {charts} metrics")
+            text = f"Charted {runs} run{'s' * (runs != 1)}, {charts} metric{'s' * (charts != 1)}"
+            if self.charts.showing_sample:
+                text += " from the server's sample; every point follows…"
+            self.status.emit(text)
 
     def refresh(self) -> None:
         if not self.names:
@@ -144,7 +149,7 @@ class ExperimentPage(Page):
 
     @property
     def busy(self) -> bool:
-        return self.runs.loading
+        return self.runs.loading or self.charts.loading
 
     def cancel_loads(self) -> None:
         self.runs.cancel_load()
