@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,6 +162,7 @@ def _log_traces(mlflow: object, url: str, experiment_id: str, store: RichStore) 
                     child.set_outputs([index, index + 1])
                 root.set_outputs({"answer": f"a{index}"})
             store.trace_ids.append(root.trace_id)
+            time.sleep(0.005)  # each its own millisecond: the tests check newest-first order
         mlflow.flush_trace_async_logging()  # type: ignore[attr-defined]
         mlflow.log_feedback(  # type: ignore[attr-defined]
             trace_id=store.trace_ids[0],

@@ -91,6 +91,37 @@ def test_runs_equal_mlflow_search_runs(
     assert_same_runs(ours, theirs)
 
 
+@pytest.mark.parametrize(("filter_string", "order_by", "view"), PARITY_CASES[:6])
+def test_runs_read_in_pages_several_at_a_time_equal_mlflow(
+    store: RestStore, rich_server, monkeypatch, filter_string: str, order_by, view: str
+) -> None:
+    """Pages of 2 runs, 4 asked for at once, arrive in any order: the frame is MLflow's, in
+    its order, and the progress counts the runs as they come."""
+    from flowdeck.core.task_state import TaskState
+    from flowdeck.store.rest import run_pages
+
+    monkeypatch.setattr(run_pages, "RUNS_PER_PAGE", 2)
+    monkeypatch.setattr("flowdeck.store.rest.runs.RUNS_PER_PAGE", 2)
+    asked: list[str | None] = []
+    post = store.client.post
+    monkeypatch.setattr(
+        store.client,
+        "post",
+        lambda endpoint, payload, **kw: (
+            asked.append(payload.get("page_token")) or post(endpoint, payload, **kw)
+        ),
+    )
+    said: list[str] = []
+    state = TaskState(lambda _done, _total, text: said.append(text))
+    ids = rich_server.experiment_ids
+    ours = store.runs(ids, filter_string, order_by, view, state=state)
+    theirs = reference_runs(rich_server.url, ids, filter_string, order_by, view)
+    assert_same_runs(ours, theirs)
+    if len(theirs) > 4:
+        assert len(asked) >= 3 and asked[0] is None  # the first page, then the window
+        assert said[-1] == f"Reading runs… {len(theirs)} so far"
+
+
 def test_runs_content_a_user_sees(store: RestStore, rich_server) -> None:
     frame = store.runs(rich_server.experiment_ids)
     assert len(frame) == 9  # 8 runs + a nested one; the deleted run is hidden

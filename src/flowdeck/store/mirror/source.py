@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,6 @@ from flowdeck.store.base import CAP_LOGGED_MODELS, Store
 # Runs per search answer: a server takes tens of seconds to answer 10,000 runs at once, longer
 # than a request may take; pages of 1,000 each arrive well within it.
 LISTING_PAGE = 1_000
-LISTING_IN_FLIGHT = 4  # listing pages asked for at a time from a server
 
 
 @dataclass(frozen=True)
@@ -141,6 +140,7 @@ def _read_rest_runs(
 ) -> SourceRuns:
     """Runs through ``runs/search`` in pages of ``LISTING_PAGE`` (one search per filter, the
     union kept once each); inputs come with each run."""
+    from flowdeck.store.rest.run_pages import search_pages
     from flowdeck.store.rest.runs import RunTableBuilder, run_detail
 
     builder = RunTableBuilder()
@@ -154,7 +154,7 @@ def _read_rest_runs(
             "run_view_type": "ALL",
             "max_results": LISTING_PAGE,
         }
-        for done, found_page in enumerate(_listing_pages(client, payload, state), 1):
+        for done, found_page in enumerate(search_pages(client, payload, state), 1):
             page = [raw for raw in found_page if _run_id(raw) not in seen]
             seen.update(_run_id(raw) for raw in page)
             builder.add(page)
@@ -168,47 +168,6 @@ def _read_rest_runs(
                 state.progress(done, done + 1, "Listing runs…")
     return SourceRuns(builder.tables(), inputs)
 
-
-def _listing_pages(
-    client: Any, payload: dict[str, Any], state: TaskState | None
-) -> Iterator[list[dict[str, Any]]]:
-    """The pages of one runs search in order; when the server's page tokens are offsets,
-    ``LISTING_IN_FLIGHT`` pages after the first are asked for at a time (the server's cores
-    work in parallel)."""
-    from flowdeck.store.rest.client import _items, _token
-    from flowdeck.store.rest.offset_pages import NotOffsets, offset_of, offset_pages
-
-    first = client.post("runs/search", payload, is_search=True)
-    yield _items(first, "runs/search", "runs")
-    token = _token(first, "runs/search")
-    if token and offset_of(token) == LISTING_PAGE:
-
-        def page(page_token: str) -> tuple[list[dict[str, Any]], str | None]:
-            if state is not None:
-                state.check()
-            answer = client.post(
-                "runs/search", {**payload, "page_token": page_token}, is_search=True
-            )
-            return _items(answer, "runs/search", "runs"), _token(answer, "runs/search")
-
-        try:
-            found = offset_pages(page, LISTING_PAGE, LISTING_PAGE, LISTING_IN_FLIGHT)
-            pages = sorted(found, key=lambda offset_page: offset_page[0])
-        except NotOffsets:
-            pass  # read page after page below (repeated runs are skipped by the caller)
-        else:
-            for _, items in pages:
-                yield items
-            return
-    if token:
-        yield from client.iter_pages(
-            "POST",
-            "runs/search",
-            {**payload, "page_token": token},
-            "runs",
-            is_search=True,
-            state=state,
-        )
 
 
 def _run_id(raw: dict[str, Any]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from flowdeck.core.task_state import TaskState, check
 from flowdeck.store.experiment_frame import experiments_frame
 from flowdeck.store.rest.client import RestClient
 from flowdeck.store.rest.fields import Fields
+from flowdeck.store.rest.run_pages import RUNS_PER_PAGE, search_pages
 
 SEARCH_MAX_RESULTS = 50000
 VIEW_TYPES = {"active": "ACTIVE_ONLY", "deleted": "DELETED_ONLY", "all": "ALL"}
@@ -156,8 +157,10 @@ def search_runs(
 ) -> pd.DataFrame:
     """``mlflow.search_runs()``'s frame; the server filters, orders and pages.
 
-    ``state`` is checked before each page is requested; progress counts pages, the total
-    being one more than those read while the server says more follow.
+    Every run (no ``max_results``) comes in pages of ``RUNS_PER_PAGE``, several asked for at
+    a time (``search_pages``). ``state`` is checked before each page is requested; progress
+    counts pages, the total being one more than those read while more follow, and says how
+    many runs came so far.
     """
     builder = RunTableBuilder()
     if experiment_ids and (max_results is None or max_results > 0):
@@ -168,19 +171,59 @@ def search_runs(
             "max_results": min(SEARCH_MAX_RESULTS, max_results or SEARCH_MAX_RESULTS),
             "order_by": list(order_by),
         }
-        pages = client.iter_pages(
-            "POST", "runs/search", payload, "runs", is_search=True, limit=max_results, state=state
-        )
-        done = 0
-        for done, page in enumerate(pages, 1):
+        counter = _RunCount(state)
+        if max_results is None:
+            payload["max_results"] = RUNS_PER_PAGE
+            pages = search_pages(client, payload, state, counter.add)
+            pages = _once_each(pages)
+        else:
+            pages = client.iter_pages(
+                "POST", "runs/search", payload, "runs", is_search=True, limit=max_results, state=state
+            )
+        for page in pages:
             builder.add(page)
-            if state is not None:
-                state.progress(done, done + 1, PROGRESS_TEXT)
-        if state is not None and done:
-            state.progress(done, done, PROGRESS_TEXT)
+            if max_results is not None:
+                counter.add(len(page))
+        if state is not None and counter.pages:
+            state.progress(counter.pages, counter.pages, counter.text())
     check(state)
     frame = build_runs_frame(builder.tables(), "", (), None)
     return keep_server_order(frame, builder.order)
+
+
+class _RunCount:
+    """Pages and runs a search has received so far, said on the task's progress."""
+
+    def __init__(self, state: TaskState | None) -> None:
+        self.state = state
+        self.pages = self.runs = 0
+
+    def text(self) -> str:
+        return f"{PROGRESS_TEXT} {self.runs:,} so far"
+
+    def add(self, runs: int) -> None:
+        self.pages += 1
+        self.runs += runs
+        if self.state is not None:
+            self.state.progress(self.pages, self.pages + 1, self.text())
+
+
+def _once_each(pages: Iterable[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+    """The pages without a run seen on an earlier page (a server whose page tokens are not
+    offsets is read again page after page)."""
+    seen: set[str] = set()
+    for page in pages:
+        fresh = [raw for raw in page if not _run_id_of(raw) or _run_id_of(raw) not in seen]
+        seen.update(_run_id_of(raw) for raw in fresh)
+        yield fresh
+
+
+def _run_id_of(raw: Any) -> str:
+    """The run id of a server's run object; "" when malformed (``RunTableBuilder`` says how)."""
+    info = raw.get("info") if isinstance(raw, dict) else None
+    if not isinstance(info, dict):
+        return ""
+    return str(info.get("run_id") or info.get("run_uuid") or "")
 
 
 def keep_server_order(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
