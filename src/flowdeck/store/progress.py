@@ -29,13 +29,14 @@ class Progress:
     def say(self, text: str) -> None:
         """Report ``text`` with the count so far (later reports keep it; any thread)."""
         self.text = text
-        if self.state is not None:
+        if self.state is not None and not self.state.cancelled:
             self.state.progress(self.done, self.total, text)
 
     def advance(self, count: int = 1) -> None:
         """``count`` more items are done: report it, then raise ``Cancelled`` if cancelled."""
         if self.state is None:
             return
+        self.state.check()  # (cancelled by an earlier report: this one is not made)
         self.done = min(self.done + count, self.total)
         self.state.progress(self.done, self.total, self.text)
         self.state.check()

@@ -79,6 +79,8 @@ class _PointCount:
         self._lock = threading.Lock()
 
     def add(self, points: int) -> None:
+        if not points:
+            return
         with self._lock:
             self.points += points
             self.progress.say(f"{PROGRESS_TEXT} {self.points:,} points so far")

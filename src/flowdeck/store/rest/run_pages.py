@@ -25,6 +25,8 @@ def search_pages(
     after the first are asked for at a time. ``on_page`` is told each page's size as it
     arrives; ``state`` is checked before each request."""
     counted = on_page or (lambda _runs: None)
+    if state is not None:
+        state.check()
     first = client.post(ENDPOINT, payload, is_search=True)
     first_items = _items(first, ENDPOINT, "runs")
     counted(len(first_items))

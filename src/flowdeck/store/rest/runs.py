@@ -204,7 +204,7 @@ class _RunCount:
     def add(self, runs: int) -> None:
         self.pages += 1
         self.runs += runs
-        if self.state is not None:
+        if self.state is not None and not self.state.cancelled:
             self.state.progress(self.pages, self.pages + 1, self.text())
 
 
