@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +68,9 @@ class LaunchOptions:
     def env_label(self) -> str:
         """The environment in words: current Python, virtualenv, or the interpreter path."""
         if self.env == ENV_CURRENT:
-            return "a Python with MLflow on PATH" if getattr(sys, "frozen", False) else "current Python"
+            from flowdeck.serving.interpreters import running_from_bundle
+
+            return "a Python with MLflow on PATH" if running_from_bundle() else "current Python"
         if self.env == ENV_VIRTUALENV:
             return "virtualenv"
         return self.env

@@ -140,7 +140,7 @@ def _read_rest_runs(
 ) -> SourceRuns:
     """Runs through ``runs/search`` in pages of ``LISTING_PAGE`` (one search per filter, the
     union kept once each); inputs come with each run."""
-    from flowdeck.store.rest.run_pages import search_pages
+    from flowdeck.store.rest.run_pages import search_pages, unseen_runs
     from flowdeck.store.rest.runs import RunTableBuilder, run_detail
 
     builder = RunTableBuilder()
@@ -154,9 +154,8 @@ def _read_rest_runs(
             "run_view_type": "ALL",
             "max_results": LISTING_PAGE,
         }
-        for done, found_page in enumerate(search_pages(client, payload, state), 1):
-            page = [raw for raw in found_page if _run_id(raw) not in seen]
-            seen.update(_run_id(raw) for raw in page)
+        pages = unseen_runs(search_pages(client, payload, state), seen)
+        for done, page in enumerate(pages, 1):
             builder.add(page)
             for raw in page:
                 if raw.get("inputs") or raw.get("outputs"):
@@ -167,9 +166,3 @@ def _read_rest_runs(
             if state is not None:
                 state.progress(done, done + 1, "Listing runs…")
     return SourceRuns(builder.tables(), inputs)
-
-
-
-def _run_id(raw: dict[str, Any]) -> str:
-    info = raw.get("info") or {}
-    return str(info.get("run_id") or info.get("run_uuid") or "")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from flowdeck.core.task_state import TaskState
@@ -58,3 +58,22 @@ def search_pages(
         for items in client.iter_pages("POST", ENDPOINT, rest, "runs", is_search=True, state=state):
             counted(len(items))
             yield items
+
+
+def unseen_runs(
+    pages: Iterable[list[dict[str, Any]]], seen: set[str]
+) -> Iterator[list[dict[str, Any]]]:
+    """The pages without the runs in ``seen``, which grows as they pass (a search read again
+    page after page, or several searches whose union is wanted)."""
+    for page in pages:
+        fresh = [raw for raw in page if not run_id_of(raw) or run_id_of(raw) not in seen]
+        seen.update(run_id_of(raw) for raw in fresh)
+        yield fresh
+
+
+def run_id_of(raw: Any) -> str:
+    """The run id of a server's run object; "" when malformed (``RunTableBuilder`` says how)."""
+    info = raw.get("info") if isinstance(raw, dict) else None
+    if not isinstance(info, dict):
+        return ""
+    return str(info.get("run_id") or info.get("run_uuid") or "")

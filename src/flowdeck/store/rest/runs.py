@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from flowdeck.core.task_state import TaskState, check
 from flowdeck.store.experiment_frame import experiments_frame
 from flowdeck.store.rest.client import RestClient
 from flowdeck.store.rest.fields import Fields
-from flowdeck.store.rest.run_pages import RUNS_PER_PAGE, search_pages
+from flowdeck.store.rest.run_pages import RUNS_PER_PAGE, search_pages, unseen_runs
 
 SEARCH_MAX_RESULTS = 50000
 VIEW_TYPES = {"active": "ACTIVE_ONLY", "deleted": "DELETED_ONLY", "all": "ALL"}
@@ -174,8 +174,7 @@ def search_runs(
         counter = _RunCount(state)
         if max_results is None:
             payload["max_results"] = RUNS_PER_PAGE
-            pages = search_pages(client, payload, state, counter.add)
-            pages = _once_each(pages)
+            pages = unseen_runs(search_pages(client, payload, state, counter.add), set())
         else:
             pages = client.iter_pages(
                 "POST", "runs/search", payload, "runs", is_search=True, limit=max_results, state=state
@@ -206,24 +205,6 @@ class _RunCount:
         self.runs += runs
         if self.state is not None and not self.state.cancelled:
             self.state.progress(self.pages, self.pages + 1, self.text())
-
-
-def _once_each(pages: Iterable[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
-    """The pages without a run seen on an earlier page (a server whose page tokens are not
-    offsets is read again page after page)."""
-    seen: set[str] = set()
-    for page in pages:
-        fresh = [raw for raw in page if not _run_id_of(raw) or _run_id_of(raw) not in seen]
-        seen.update(_run_id_of(raw) for raw in fresh)
-        yield fresh
-
-
-def _run_id_of(raw: Any) -> str:
-    """The run id of a server's run object; "" when malformed (``RunTableBuilder`` says how)."""
-    info = raw.get("info") if isinstance(raw, dict) else None
-    if not isinstance(info, dict):
-        return ""
-    return str(info.get("run_id") or info.get("run_uuid") or "")
 
 
 def keep_server_order(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
